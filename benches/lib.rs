@@ -1,0 +1,1 @@
+//! Criterion benchmarks of agbcloud-rs; run them with `cargo xtask bench`.

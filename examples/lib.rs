@@ -1,0 +1,1 @@
+//! Runnable examples of the agbcloud SDK; each file in this folder is one example.

@@ -1,0 +1,2 @@
+//! Project automation: `cargo xtask codegen|tidy|bench|release`.
+fn main() {}
