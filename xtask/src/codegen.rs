@@ -2,7 +2,6 @@
 
 use anyhow::{Result, bail};
 
-#[allow(dead_code)]
-pub(crate) fn run<T>(_arg: T) -> Result<()> {
+pub(crate) fn run(_flag: bool) -> Result<()> {
     bail!("not implemented yet")
 }
