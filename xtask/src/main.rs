@@ -1,4 +1,4 @@
-//! Project automation: `cargo xtask <codegen [--check] | tidy | bench | release --dry-run>`.
+//! Project automation: `cargo xtask <codegen [--check] | tidy | bench | release --dry-run [--no-verify]>`.
 
 mod bench;
 mod codegen;
@@ -16,8 +16,10 @@ fn main() -> Result<()> {
         Some("codegen") => codegen::run(flag(&flags, "--check")),
         Some("tidy") => tidy::run(),
         Some("bench") => bench::run(&flags),
-        Some("release") => release::run(flag(&flags, "--dry-run")),
-        _ => bail!("usage: cargo xtask <codegen [--check] | tidy | bench [FILTER] | release --dry-run>"),
+        Some("release") => release::run(flag(&flags, "--dry-run"), !flag(&flags, "--no-verify")),
+        _ => bail!(
+            "usage: cargo xtask <codegen [--check] | tidy | bench [NAME...] | release --dry-run [--no-verify]>"
+        ),
     }
 }
 
@@ -27,5 +29,8 @@ fn flag(flags: &[&str], name: &str) -> bool {
 
 /// The workspace root (the parent of this crate's directory).
 pub(crate) fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
