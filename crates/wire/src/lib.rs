@@ -3,4 +3,47 @@
 //! Endpoint descriptors, typed requests and responses, the response envelope and its success
 //! rules, tool arguments and result parsers, and `SandboxPath` validated remote paths.
 //! Nothing here opens a socket or needs an async runtime.
+//!
+//! Client side: build an [`ApiRequest`] from typed params, send it with any HTTP stack, and
+//! decode the body with [`Envelope::from_slice`]:
+//!
+//! ```
+//! use agbcloud_wire::{ApiCall, Envelope, endpoints, session::GetSessionInfoParams};
+//!
+//! let request = GetSessionInfoParams::new("s-1").to_request()?;
+//! assert_eq!(request.endpoint, &endpoints::GET_SESSION_INFO);
+//! assert_eq!(request.body.as_deref(), Some(&br#"{"sessionId":"s-1"}"#[..]));
+//!
+//! let body = br#"{"success": true, "requestId": "r-1", "data": {"status": "RUNNING"}}"#;
+//! let envelope: Envelope<<GetSessionInfoParams as ApiCall>::Data> = Envelope::from_slice(body)?;
+//! assert!(envelope.is_success(200, endpoints::GET_SESSION_INFO.success));
+//! assert_eq!(envelope.data.unwrap().status, "RUNNING");
+//! # Ok::<(), agbcloud_wire::WireError>(())
+//! ```
+//!
+//! Server side: find the endpoint with [`endpoint::find`], decode the params with
+//! [`decode_request`], and answer with an [`Envelope`]; tool results are rendered with the
+//! `render*` functions of [`tools`].
 #![deny(missing_docs)]
+
+pub mod context;
+pub mod endpoint;
+pub mod endpoints;
+pub mod envelope;
+pub mod error;
+pub mod error_code;
+pub mod path;
+pub mod request;
+mod serde_util;
+pub mod session;
+pub mod stream;
+pub mod tools;
+
+pub use endpoint::{Endpoint, Method, SuccessRule};
+pub use envelope::{Envelope, request_id};
+pub use error::WireError;
+pub use error_code::ErrorCode;
+pub use path::{PathError, SandboxPath};
+pub use request::{
+    ApiCall, ApiRequest, decode_params, decode_query, decode_request, decode_response, encode_query,
+};

@@ -1,0 +1,129 @@
+//! Serde adapters for the protocol's quirks: JSON inside strings, numbers sent as strings.
+
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// A value carried as a JSON-encoded string (`"labels": "{\"k\":\"v\"}"`).
+///
+/// Encodes compactly; decodes a string holding JSON, and tolerates the already-decoded value.
+pub(crate) mod json_string {
+    use super::*;
+
+    pub(crate) fn serialize<T: Serialize, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(value).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&text)
+    }
+
+    pub(crate) fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        from_value(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
+
+    pub(crate) fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
+        match value {
+            Value::String(text) => serde_json::from_str(&text),
+            other => serde_json::from_value(other),
+        }
+    }
+}
+
+/// [`json_string`] for an optional field; `null` and `""` decode as `None`.
+pub(crate) mod json_string_opt {
+    use super::*;
+
+    pub(crate) fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<T>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => json_string::serialize(value, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Null => Ok(None),
+            Value::String(text) if text.trim().is_empty() => Ok(None),
+            other => json_string::from_value(other)
+                .map(Some)
+                .map_err(D::Error::custom),
+        }
+    }
+}
+
+/// A number or boolean that may arrive as a string (query values are always strings).
+pub(crate) mod lenient {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use super::*;
+
+    pub(crate) fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: FromStr + DeserializeOwned,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        from_value(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
+
+    pub(crate) fn from_value<T>(value: Value) -> Result<T, String>
+    where
+        T: FromStr + DeserializeOwned,
+        T::Err: Display,
+    {
+        match value {
+            Value::String(text) => text
+                .trim()
+                .parse::<T>()
+                .map_err(|err| format!("{err}: {text:?}")),
+            other => serde_json::from_value(other).map_err(|err| err.to_string()),
+        }
+    }
+}
+
+/// [`lenient`] for an optional field; `null` and `""` decode as `None`.
+pub(crate) mod lenient_opt {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use super::*;
+
+    pub(crate) fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        T: FromStr + DeserializeOwned,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        match Value::deserialize(deserializer)? {
+            Value::Null => Ok(None),
+            Value::String(text) if text.trim().is_empty() => Ok(None),
+            other => lenient::from_value(other)
+                .map(Some)
+                .map_err(D::Error::custom),
+        }
+    }
+}
+
+/// `true` only for the JSON literal `true` (Python's `success is True`); anything else is false.
+pub(crate) fn exactly_true<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(matches!(
+        Value::deserialize(deserializer)?,
+        Value::Bool(true)
+    ))
+}
+
+/// A string field that tolerates `null` (decoded as empty).
+pub(crate) fn string_or_null<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
+}
