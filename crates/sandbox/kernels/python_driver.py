@@ -1,0 +1,473 @@
+# agbcloud-sandbox Python kernel driver.
+#
+# Passed with `python3 -c`; speaks length-prefixed JSON frames (4-byte big-endian length +
+# UTF-8 JSON) over its original stdin/stdout, which it moves to private fds at start-up.
+# fd 0 becomes /dev/null; fds 1 and 2 become pipes drained by a reader thread, so output of
+# child processes is captured and streamed too.
+#
+# Requests:  {"type": "execute", "code": str}
+# Messages:  {"type": "ready", "pid": int}
+#            {"type": "stream", "name": "stdout"|"stderr", "text": str}
+#            {"type": "result", "data": {mime: value}, "main": bool}
+#            {"type": "done", "error": null | {"name", "value", "traceback"}}
+
+
+def _agb_main():
+    import builtins
+    import io
+    import json
+    import os
+    import select
+    import signal
+    import struct
+    import sys
+    import threading
+    import time
+
+    # --- protocol and capture fds -------------------------------------------------------
+    pin = os.dup(0)
+    pout = os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    r_out, w_out = os.pipe()
+    r_err, w_err = os.pipe()
+    os.dup2(w_out, 1)
+    os.dup2(w_err, 2)
+    os.close(w_out)
+    os.close(w_err)
+    os.set_blocking(r_out, False)
+    os.set_blocking(r_err, False)
+    fd_stream = {r_out: "stdout", r_err: "stderr"}
+
+    lock = threading.RLock()
+    chunk_limit = 1 << 16
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr).encode
+    pack = struct.Struct(">I").pack
+
+    def send(obj):
+        data = dumps(obj).encode("utf-8", "replace")
+        msg = pack(len(data)) + data
+        with lock:
+            view = memoryview(msg)
+            while view:
+                view = view[os.write(pout, view):]
+
+    class St:
+        user = False  # True while user code runs: SIGINT raises KeyboardInterrupt
+        pending = False  # SIGINT arrived while deferred
+
+    def on_sigint(signum, frame):
+        if St.user:
+            raise KeyboardInterrupt
+        St.pending = True
+
+    signal.signal(signal.SIGINT, on_sigint)
+
+    def deferred(fn, *args):
+        """Run driver code with KeyboardInterrupt deferred, so frames are never cut."""
+        prev = St.user
+        St.user = False
+        try:
+            return fn(*args)
+        finally:
+            St.user = prev
+            if prev and St.pending:
+                St.pending = False
+                raise KeyboardInterrupt
+
+    # --- output capture -----------------------------------------------------------------
+    fd_poll = select.poll()
+    fd_poll.register(r_out, select.POLLIN)
+    fd_poll.register(r_err, select.POLLIN)
+    decoders = {
+        r_out: __import__("codecs").getincrementaldecoder("utf-8")("replace"),
+        r_err: __import__("codecs").getincrementaldecoder("utf-8")("replace"),
+    }
+
+    def send_text(name, text):
+        for i in range(0, len(text), chunk_limit):
+            send({"type": "stream", "name": name, "text": text[i:i + chunk_limit]})
+
+    def drain_fds(final=False):
+        # caller holds `lock`
+        while fd_poll.poll(0):
+            got = False
+            for fd in (r_out, r_err):
+                try:
+                    data = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                if data:
+                    got = True
+                    text = decoders[fd].decode(data)
+                    if text:
+                        send_text(fd_stream[fd], text)
+            if not got:
+                break
+        if final:
+            for fd in (r_out, r_err):
+                text = decoders[fd].decode(b"", True)
+                decoders[fd].reset()
+                if text:
+                    send_text(fd_stream[fd], text)
+
+    def fd_reader():
+        poller = select.poll()
+        poller.register(r_out, select.POLLIN)
+        poller.register(r_err, select.POLLIN)
+        while True:
+            poller.poll()
+            with lock:
+                drain_fds()
+
+    class Out(io.TextIOBase):
+        """sys.stdout / sys.stderr: line-buffered, sent as stream frames."""
+
+        def __init__(self, name, fd):
+            self._name = name
+            self._fd = fd
+            self._buf = []
+            self._last = 0.0
+            self.other = None
+
+        encoding = "utf-8"
+        errors = "replace"
+        newlines = None
+
+        @property
+        def name(self):
+            return "<%s>" % self._name
+
+        @property
+        def buffer(self):
+            return _BinaryOut(self)
+
+        def writable(self):
+            return True
+
+        def readable(self):
+            return False
+
+        def seekable(self):
+            return False
+
+        def isatty(self):
+            return False
+
+        def fileno(self):
+            return self._fd
+
+        def write(self, s):
+            if not isinstance(s, str):
+                raise TypeError("write() argument must be str, not %s" % type(s).__name__)
+            if not s:
+                return 0
+            other = self.other
+            if other is not None and other._buf:
+                other.flush()
+            self._buf.append(s)
+            if "\n" in s:
+                now = time.monotonic()
+                if now - self._last >= 0.002:
+                    self.flush()
+                else:
+                    arm()
+            else:
+                arm()
+            return len(s)
+
+        def writelines(self, lines):
+            for line in lines:
+                self.write(line)
+
+        def _flush(self):
+            with lock:
+                drain_fds()
+                if self._buf:
+                    text = "".join(self._buf)
+                    self._buf.clear()
+                    self._last = time.monotonic()
+                    send_text(self._name, text)
+
+        def flush(self):
+            deferred(self._flush)
+
+    class _BinaryOut(io.RawIOBase):
+        def __init__(self, out):
+            self._out = out
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self._out.write(bytes(b).decode("utf-8", "replace"))
+            return len(b)
+
+        def flush(self):
+            self._out.flush()
+
+    out = Out("stdout", 1)
+    err = Out("stderr", 2)
+    out.other = err
+    err.other = out
+    sys.stdout = sys.__stdout__ = out
+    sys.stderr = sys.__stderr__ = err
+    sys.stdin = sys.__stdin__ = open(os.devnull, "r")
+
+    armed = threading.Event()
+
+    def arm():
+        if not armed.is_set():
+            armed.set()
+
+    def flusher():
+        while True:
+            armed.wait()
+            time.sleep(0.01)
+            armed.clear()
+            if out._buf or err._buf:
+                out.flush()
+                err.flush()
+
+    for target in (fd_reader, flusher):
+        threading.Thread(target=target, daemon=True, name="agb-" + target.__name__).start()
+
+    # --- rich output ----------------------------------------------------------------------
+    reprs = (
+        ("_repr_html_", "text/html"),
+        ("_repr_markdown_", "text/markdown"),
+        ("_repr_svg_", "image/svg+xml"),
+        ("_repr_png_", "image/png"),
+        ("_repr_jpeg_", "image/jpeg"),
+        ("_repr_latex_", "text/latex"),
+        ("_repr_json_", "application/json"),
+        ("_repr_javascript_", "application/javascript"),
+    )
+
+    def encode(mime, value):
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict):
+            value = value[0]  # (data, metadata)
+        if isinstance(value, (bytes, bytearray)):
+            if mime.startswith("image/") and mime != "image/svg+xml":
+                import base64
+
+                return base64.b64encode(value).decode("ascii")
+            return bytes(value).decode("utf-8", "replace")
+        if mime == "application/json" or mime.endswith("+json"):
+            if isinstance(value, str):
+                try:
+                    return json.loads(value)
+                except ValueError:
+                    return value
+            return value
+        return value if isinstance(value, str) else str(value)
+
+    def bundle(obj):
+        data = {}
+        if not isinstance(obj, type):
+            for meth, mime in reprs:
+                fn = getattr(obj, meth, None)
+                if callable(fn):
+                    try:
+                        value = fn()
+                    except Exception:
+                        continue
+                    if value is not None:
+                        data[mime] = encode(mime, value)
+            fn = getattr(obj, "_repr_mimebundle_", None)
+            if callable(fn):
+                try:
+                    extra = fn(include=None, exclude=None)
+                except Exception:
+                    extra = None
+                if isinstance(extra, tuple):
+                    extra = extra[0]
+                if isinstance(extra, dict):
+                    for mime, value in extra.items():
+                        if value is not None:
+                            data[mime] = encode(mime, value)
+        if "text/plain" not in data:
+            try:
+                data["text/plain"] = repr(obj)
+            except Exception as e:
+                data["text/plain"] = "<repr failed: %s: %s>" % (type(e).__name__, e)
+        return data
+
+    def emit_result(data, main):
+        out.flush()
+        err.flush()
+        deferred(send, {"type": "result", "data": data, "main": main})
+
+    def display(*objs, include=None, exclude=None, metadata=None, transient=None,
+                display_id=None, raw=False, clear=False, **kwargs):
+        """Show objects as rich outputs (IPython-compatible subset)."""
+        for obj in objs:
+            if raw and isinstance(obj, dict):
+                emit_result({k: encode(k, v) for k, v in obj.items()}, False)
+            else:
+                emit_result(bundle(obj), False)
+
+    builtins.display = display
+
+    def show_figures(*args, **kwargs):
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None:
+            return
+        for num in plt.get_fignums():
+            fig = plt.figure(num)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", bbox_inches="tight")
+            data = {"image/png": encode("image/png", buf.getvalue()), "text/plain": repr(fig)}
+            emit_result(data, False)
+        plt.close("all")
+
+    # Patch IPython's display and pyplot.show when (and if) user code imports them.
+    patches = {
+        "IPython.core.display_functions": lambda m: setattr(m, "display", display),
+        "IPython.core.display": lambda m: setattr(m, "display", display),
+        "matplotlib.pyplot": lambda m: setattr(m, "show", show_figures),
+    }
+
+    class PatchFinder:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name not in patches:
+                return None
+            import importlib.machinery
+
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            if spec is None or spec.loader is None:
+                return spec
+            loader = spec.loader
+            exec_module = loader.exec_module
+
+            class Patched:
+                def __getattr__(self, attr):
+                    return getattr(loader, attr)
+
+                def create_module(self, spec):
+                    return loader.create_module(spec)
+
+                def exec_module(self, module):
+                    exec_module(module)
+                    try:
+                        patches[name](module)
+                    except Exception:
+                        pass
+
+            spec.loader = Patched()
+            return spec
+
+    sys.meta_path.insert(0, PatchFinder)
+
+    # --- execution ------------------------------------------------------------------------
+    main_mod = type(sys)("__main__")
+    main_mod.__builtins__ = builtins
+    main_mod.display = display
+    sys.modules["__main__"] = main_mod
+    user_ns = main_mod.__dict__
+    state = {"count": 0, "loop": None}
+    ast_mod = []
+
+    def error_of(e, skip_driver=True):
+        import traceback
+
+        tb = e.__traceback__
+        if skip_driver:
+            while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell-"):
+                tb = tb.tb_next
+        text = "".join(traceback.format_exception(type(e), e, tb))
+        try:
+            value = str(e)
+        except Exception:
+            value = "<unprintable %s>" % type(e).__name__
+        return {"name": type(e).__name__, "value": value, "traceback": text}
+
+    def run_cell(code):
+        if not ast_mod:
+            import ast
+
+            ast_mod.append(ast)
+        ast = ast_mod[0]
+        state["count"] += 1
+        fname = "<cell-%d>" % state["count"]
+        import linecache
+
+        linecache.cache[fname] = (len(code), None, code.splitlines(True), fname)
+        flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        St.pending = False
+        error = None
+        value = None
+        try:
+            tree = ast.parse(code, fname, "exec")
+            last = None
+            if tree.body and isinstance(tree.body[-1], ast.Expr):
+                last = ast.Expression(tree.body.pop().value)
+            body = compile(tree, fname, "exec", flags=flags, dont_inherit=True)
+            tail = compile(last, fname, "eval", flags=flags, dont_inherit=True) if last else None
+            St.user = True
+            try:
+                run(body)
+                if tail is not None:
+                    value = run(tail)
+            finally:
+                St.user = False
+        except BaseException as e:  # noqa: B036 - user code may raise anything, SystemExit too
+            St.user = False
+            error = error_of(e, not isinstance(e, SyntaxError))
+        try:
+            if error is None and value is not None:
+                builtins._ = value
+                user_ns["_"] = value
+                emit_result(bundle(value), True)
+            show_figures()
+        except BaseException as e:
+            if error is None:
+                error = error_of(e)
+        finally:
+            out.flush()
+            err.flush()
+            with lock:
+                drain_fds(final=True)
+                send({"type": "done", "error": error})
+
+    CO_COROUTINE = 0x80
+
+    def run(code_obj):
+        result = eval(code_obj, user_ns)
+        if code_obj.co_flags & CO_COROUTINE:
+            loop = state["loop"]
+            if loop is None:
+                import asyncio
+
+                loop = state["loop"] = asyncio.new_event_loop()
+                asyncio.set_event_loop(loop)
+            result = loop.run_until_complete(result)
+        return result
+
+    # --- request loop ---------------------------------------------------------------------
+    def read_exact(n):
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = os.read(pin, n - len(buf))
+            if not chunk:
+                os._exit(0)
+            buf += chunk
+        return bytes(buf)
+
+    unpack = struct.Struct(">I").unpack
+    loads = json.loads
+    send({"type": "ready", "pid": os.getpid()})
+    while True:
+        (size,) = unpack(read_exact(4))
+        req = loads(read_exact(size))
+        if req.get("type") == "execute":
+            run_cell(req.get("code", ""))
+        else:
+            send({"type": "done", "error": {"name": "ProtocolError",
+                                            "value": "unknown request %r" % req.get("type"),
+                                            "traceback": ""}})
+
+
+_agb_main()
