@@ -168,7 +168,9 @@ class ServerProcess:
             self.kill()
             self._log.close()
             raise AssertionError(
-                f"agb serve ({self.name}) did not exit within {STOP_TIMEOUT_S:.0f}s of SIGTERM"
+                f"agb serve ({self.name}) did not exit within {STOP_TIMEOUT_S:.0f}s of SIGTERM "
+                "(open sessions and WebSocket connections must not block shutdown); "
+                f"log: {self.log_path}"
             )
         finally:
             if not self._log.closed:

@@ -226,7 +226,7 @@ def test_r_runs_or_is_reported_unavailable(session):
     r = session.code.run("cat('hello from R\\n')\nv <- c(1, 2, 3)", "r")
     if not r.success:
         # The only acceptable failure: a clear "R is not available here".
-        assert re.search(r"\bR\b", r.error_message) and R_UNAVAILABLE.search(r.error_message), (
+        assert re.search(r"\bR\b", r.error_message, re.I) and R_UNAVAILABLE.search(r.error_message), (
             f"R failed without a clear 'unavailable' message: {r.error_message!r}"
         )
         pytest.skip(f"R unavailable on this host: {r.error_message}")
