@@ -96,13 +96,15 @@ fn source_chain<'a>(
 }
 
 fn has_tls_cause(error: &(dyn StdError + 'static)) -> bool {
-    source_chain(error).any(|cause| {
-        cause.is::<rustls::Error>()
-            || cause
-                .downcast_ref::<std::io::Error>()
-                .and_then(std::io::Error::get_ref)
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-    })
+    if error.is::<rustls::Error>() {
+        return true;
+    }
+    // `io::Error::source` skips the wrapped error itself, so look inside explicitly.
+    let wrapped = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+        .map(|inner| inner as &(dyn StdError + 'static));
+    wrapped.is_some_and(has_tls_cause) || error.source().is_some_and(has_tls_cause)
 }
 
 fn is_hyper_user_error(error: &(dyn StdError + 'static)) -> bool {

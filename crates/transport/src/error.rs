@@ -213,8 +213,20 @@ impl fmt::Debug for TransportError {
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.inner.kind.describe())?;
-        if let Some(source) = &self.inner.source {
-            write!(f, ": {source}")?;
+        // The whole cause chain, so that "client error (Connect)" shows its reason too.
+        let mut previous = String::new();
+        let mut cause = self
+            .inner
+            .source
+            .as_deref()
+            .map(|source| source as &(dyn StdError + 'static));
+        while let Some(error) = cause {
+            let message = error.to_string();
+            if !message.is_empty() && !previous.contains(&message) {
+                write!(f, ": {message}")?;
+            }
+            previous = message;
+            cause = error.source();
         }
         if self.inner.attempts > 1 {
             write!(f, " (after {} attempts)", self.inner.attempts)?;
@@ -266,6 +278,28 @@ mod tests {
         assert_eq!(err.attempts(), 3);
         assert_eq!(err.request_id(), Some("7F3C-11"));
         assert!(StdError::source(&err).is_some());
+    }
+
+    #[test]
+    fn display_walks_the_cause_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = TransportError::connect(Wrapper(io));
+        assert_eq!(err.to_string(), "connection failed: client error: refused");
+    }
+
+    #[derive(Debug)]
+    struct Wrapper(std::io::Error);
+
+    impl fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("client error")
+        }
+    }
+
+    impl StdError for Wrapper {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
     }
 
     #[test]

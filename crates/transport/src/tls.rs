@@ -43,13 +43,13 @@ pub(crate) fn certificates_from_pem(
     Ok(certs)
 }
 
-/// Builds the rustls client configuration, ALPN `h2` then `http/1.1`.
+/// Builds the rustls client configuration (ring provider, safe default protocol versions).
 pub(crate) fn client_config(settings: &TlsSettings) -> Result<rustls::ClientConfig, BuildError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|err| BuildError::Tls(err.into()))?;
-    let mut config = if settings.accept_invalid_certs {
+    let config = if settings.accept_invalid_certs {
         tracing::warn!("TLS certificate verification is disabled (danger_accept_invalid_certs)");
         builder
             .dangerous()
@@ -62,7 +62,7 @@ pub(crate) fn client_config(settings: &TlsSettings) -> Result<rustls::ClientConf
             .with_root_certificates(root_store(settings)?)
             .with_no_client_auth()
     };
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // ALPN (`h2`, `http/1.1`) is set by hyper-rustls from the enabled HTTP versions.
     Ok(config)
 }
 
