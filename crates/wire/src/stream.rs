@@ -17,7 +17,7 @@ pub const DEFAULT_CODE_TARGET: &str = "wuying_codespace";
 /// `{"invocationId", "source": "SDK", "target": <server>, "data": {"method", "mode", "params"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ClientFrame {
+pub struct ClientFrame<P = Map<String, Value>> {
     /// 32 lower-case hex characters (a uuid4 without dashes), unique per call.
     pub invocation_id: String,
     /// Always `SDK`.
@@ -25,18 +25,18 @@ pub struct ClientFrame {
     /// The tool's server, e.g. `wuying_codespace`.
     pub target: String,
     /// What to run.
-    pub data: InvocationRequest,
+    pub data: InvocationRequest<P>,
 }
 
-/// The `data` of a [`ClientFrame`].
+/// The `data` of a [`ClientFrame`]; `P` is the typed params (a JSON object by default).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InvocationRequest {
+pub struct InvocationRequest<P = Map<String, Value>> {
     /// The tool, e.g. `run_code`.
     pub method: String,
     /// `stream`.
     pub mode: String,
     /// Tool parameters (for `run_code`: [`StreamRunCodeParams`]).
-    pub params: Map<String, Value>,
+    pub params: P,
 }
 
 /// `run_code` stream parameters; note the camelCase `timeoutS` (HTTP uses `timeout_s`).
@@ -51,17 +51,13 @@ pub struct StreamRunCodeParams {
     pub code: String,
 }
 
-impl ClientFrame {
-    /// A `run_code` stream invocation.
+impl ClientFrame<StreamRunCodeParams> {
+    /// A `run_code` stream invocation; encodes byte-for-byte like the Python client.
     pub fn run_code(
         invocation_id: impl Into<String>,
         target: impl Into<String>,
-        params: &StreamRunCodeParams,
+        params: StreamRunCodeParams,
     ) -> Self {
-        let params = match serde_json::to_value(params) {
-            Ok(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
         Self {
             invocation_id: invocation_id.into(),
             source: SDK.to_owned(),
@@ -72,6 +68,19 @@ impl ClientFrame {
                 params,
             },
         }
+    }
+
+    /// Encodes the frame (compact JSON).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl ClientFrame {
+    /// Server side: the params decoded as `P`, e.g. [`StreamRunCodeParams`].
+    pub fn params_as<P: serde::de::DeserializeOwned>(&self) -> Result<P, WireError> {
+        serde_json::from_value(Value::Object(self.data.params.clone()))
+            .map_err(|err| WireError::json("stream invocation params", err))
     }
 }
 
