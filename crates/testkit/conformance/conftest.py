@@ -18,6 +18,7 @@ Everything talks to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import re
@@ -178,6 +179,16 @@ class ServerProcess:
 
 
 _started: List[ServerProcess] = []
+
+
+@atexit.register
+def _kill_leftover_servers() -> None:
+    # Normally each fixture stops its server; this only covers an aborted run.
+    for srv in _started:
+        try:
+            srv.kill()
+        except Exception:
+            pass
 
 
 def start_server(name: str, args: List[str], tmp_path_factory) -> ServerProcess:
