@@ -17,12 +17,17 @@ pub enum PathError {
     /// The path contains a NUL byte.
     #[error("path contains a NUL byte")]
     ContainsNul,
+    /// The path contains another control character (such as a line break), which would
+    /// corrupt the line-based tool result formats (listings, search results, batch reads).
+    #[error("path contains the control character {0:?}")]
+    ContainsControl(char),
     /// A `..` component would climb above `/`.
     #[error("path `{0}` escapes the root with `..`")]
     EscapesRoot(String),
 }
 
-/// An absolute, normalised, NUL-free path inside a sandbox, such as `/home/user/a.txt`.
+/// An absolute, normalised path inside a sandbox, such as `/home/user/a.txt`, free of NUL and
+/// other control characters.
 ///
 /// [`SandboxPath::parse`] collapses repeated `/`, drops `.` components and trailing slashes,
 /// and resolves `..` lexically; climbing above `/` is an error. The root is `/`.
@@ -38,6 +43,9 @@ impl SandboxPath {
         }
         if raw.contains('\0') {
             return Err(PathError::ContainsNul);
+        }
+        if let Some(control) = raw.chars().find(|c| c.is_control()) {
+            return Err(PathError::ContainsControl(control));
         }
         if !raw.starts_with('/') {
             return Err(PathError::Relative(raw.to_owned()));
@@ -197,6 +205,10 @@ mod tests {
             Err(PathError::Relative("rel/x".into()))
         );
         assert_eq!(SandboxPath::parse("/a\0b"), Err(PathError::ContainsNul));
+        assert_eq!(
+            SandboxPath::parse("/a\nb"),
+            Err(PathError::ContainsControl('\n'))
+        );
         assert_eq!(
             SandboxPath::parse("/a/../.."),
             Err(PathError::EscapesRoot("/a/../..".into()))
