@@ -23,7 +23,28 @@
 //!
 //! Server side: find the endpoint with [`endpoint::find`], decode the params with
 //! [`decode_request`], and answer with an [`Envelope`]; tool results are rendered with the
-//! `render*` functions of [`tools`].
+//! `render*` functions and `to_tool_data` methods of [`tools`]:
+//!
+//! ```
+//! use agbcloud_wire::tools::{CallToolParams, shell::{ShellArgs, ShellReport}};
+//! use agbcloud_wire::{Envelope, Method, decode_request, endpoint, endpoints};
+//!
+//! // What the Python SDK sends (form-encoded query, JSON body with `args` as a string).
+//! let found = endpoint::find(Method::Post, "//mcp").expect("routed");
+//! assert_eq!(found, &endpoints::CALL_MCP_TOOL);
+//! let call: CallToolParams = decode_request(
+//!     "autoGenSession=false",
+//!     br#"{"args": "{\"command\": \"ls /nope\"}", "sessionId": "s-1", "name": "shell"}"#,
+//! )?;
+//! let args: ShellArgs = call.decode_args()?;
+//! assert_eq!(args.command, "ls /nope");
+//!
+//! // The reply: a non-zero exit is `isError: true` with the JSON text and an empty message.
+//! let report = ShellReport::finished("", "ls: cannot access '/nope'\n", 2);
+//! let body = Envelope::ok("req-1", report.to_tool_data()).to_vec()?;
+//! assert!(std::str::from_utf8(&body).unwrap().contains(r#""isError":true"#));
+//! # Ok::<(), agbcloud_wire::WireError>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod context;

@@ -973,3 +973,45 @@ fn error_envelope_and_capitalised_keys() {
     );
     assert_eq!(envelope.code, ErrorCode::Other("Other.Thing".into()));
 }
+
+#[test]
+fn tool_outputs_feed_the_shell_and_code_parsers() {
+    use agbcloud_wire::tools::code::{CodeExecution, RunCodeReport};
+    use agbcloud_wire::tools::shell::{CommandOutcome, ShellReport};
+
+    let report = ShellReport::finished("", "boom\n", 2);
+    let data = report.to_tool_data();
+    assert!(data.is_error, "a non-zero exit is a tool-level error");
+    let outcome = CommandOutcome::from_tool_output(&Envelope::ok("r", data).tool_output(200));
+    assert_eq!(
+        (
+            outcome.success,
+            outcome.exit_code,
+            outcome.error_message.as_str()
+        ),
+        (false, Some(2), "boom\n")
+    );
+    let outcome = CommandOutcome::from_tool_output(
+        &Envelope::ok("r", ShellReport::finished("hi\n", "", 0).to_tool_data()).tool_output(200),
+    );
+    assert_eq!((outcome.success, outcome.stdout.as_str()), (true, "hi\n"));
+
+    let gone: Envelope<ToolCallData> =
+        Envelope::error("r", 400, ErrorCode::SessionNotFound, "Session not found");
+    let run = CodeExecution::from_tool_output(&gone.tool_output(400));
+    assert_eq!(
+        (run.success, run.error_message.as_str()),
+        (false, "Session not found")
+    );
+    let report = RunCodeReport {
+        execution_error: "ValueError: bad".into(),
+        ..RunCodeReport::default()
+    };
+    let data = report.to_tool_data();
+    assert!(!data.is_error, "code errors are data, not tool errors");
+    let run = CodeExecution::from_tool_output(&Envelope::ok("r", data).tool_output(200));
+    assert_eq!(
+        (run.success, run.error_message.as_str()),
+        (false, "ValueError: bad")
+    );
+}

@@ -667,3 +667,20 @@ fn labels_map_is_ordered_for_stable_bytes() {
     };
     assert_eq!(query(a), query(b));
 }
+
+proptest! {
+    // §4.3: text reads come in byte ranges; a character straddling a chunk boundary must survive.
+    #[test]
+    fn text_chunks_reassemble_utf8(content in "[a-zé€😀\u{10FFFF}\n]{0,120}", chunk in 1usize..9) {
+        let bytes = content.as_bytes();
+        let mut rebuilt = String::new();
+        let mut offset = 0;
+        while offset < bytes.len() {
+            let length = chunk.min(bytes.len() - offset);
+            let window_end = (offset + length + UTF8_LOOKAHEAD).min(bytes.len());
+            rebuilt.push_str(&text_chunk(&bytes[offset..window_end], offset as u64, length));
+            offset += length;
+        }
+        prop_assert_eq!(rebuilt, content);
+    }
+}

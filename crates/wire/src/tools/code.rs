@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::ToolArgs;
+use super::{ToolArgs, ToolCallData, ToolOutput};
 
 /// Default `timeout_s` of the SDK's `Code.run`.
 pub const DEFAULT_TIMEOUT_S: u64 = 60;
@@ -290,6 +290,16 @@ pub struct CodeExecution {
 }
 
 impl CodeExecution {
+    /// Client side: the outcome of a `run_code` call from its [`ToolOutput`]: a failed call
+    /// is a failed run with the call's error message; otherwise the text is parsed.
+    pub fn from_tool_output(output: &ToolOutput) -> Self {
+        if output.success {
+            parse_run_code_result(output.text.as_deref().unwrap_or_default())
+        } else {
+            Self::failure(output.error_message.clone())
+        }
+    }
+
     /// A failed run with just a message.
     pub fn failure(message: impl Into<String>) -> Self {
         Self {
@@ -494,5 +504,10 @@ impl RunCodeReport {
     /// Renders the result text (server side).
     pub fn render(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The tool-call data a server returns: always `isError: false` (code errors are data).
+    pub fn to_tool_data(&self) -> ToolCallData {
+        ToolCallData::ok(self.render())
     }
 }

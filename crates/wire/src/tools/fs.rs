@@ -221,6 +221,37 @@ pub fn decode_binary(text: &str) -> Result<Vec<u8>, WireError> {
         })
 }
 
+/// How many bytes past a text range [`text_chunk`] may need to finish a cut character.
+pub const UTF8_LOOKAHEAD: usize = 3;
+
+/// Server side: the text of a `read_file` byte range, cut on character boundaries so that the
+/// SDK's concatenated 51,200-byte chunks reproduce the file exactly (§4.3).
+///
+/// `window` holds the file's bytes from `offset` up to `offset + length + UTF8_LOOKAHEAD`
+/// (or the end of the file). At a non-zero offset, leading UTF-8 continuation bytes are
+/// skipped (the previous chunk already finished that character); a character cut at
+/// `offset + length` is completed from the lookahead. Invalid UTF-8 becomes U+FFFD.
+pub fn text_chunk(window: &[u8], offset: u64, length: usize) -> String {
+    let is_continuation = |byte: &u8| byte & 0b1100_0000 == 0b1000_0000;
+    let start = if offset == 0 {
+        0
+    } else {
+        window
+            .iter()
+            .take(UTF8_LOOKAHEAD)
+            .take_while(|byte| is_continuation(byte))
+            .count()
+    };
+    let mut end = length.min(window.len());
+    while end < window.len() && end < length + UTF8_LOOKAHEAD && is_continuation(&window[end]) {
+        end += 1;
+    }
+    if start >= end {
+        return String::new();
+    }
+    String::from_utf8_lossy(&window[start..end]).into_owned()
+}
+
 /// One `list_directory` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::ToolArgs;
+use super::{ToolArgs, ToolCallData, ToolOutput};
 
 /// Default `timeout_ms` of the SDK's `Command.execute`.
 pub const DEFAULT_TIMEOUT_MS: u64 = 1000;
@@ -86,6 +86,15 @@ impl ShellReport {
     pub fn render(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// The tool-call data a server returns: the rendered text, `isError` unless exit code 0.
+    pub fn to_tool_data(&self) -> ToolCallData {
+        if self.is_error() {
+            ToolCallData::error(self.render())
+        } else {
+            ToolCallData::ok(self.render())
+        }
+    }
 }
 
 /// A command's outcome as the SDK reports it (`CommandResult`).
@@ -105,6 +114,18 @@ pub struct CommandOutcome {
     pub trace_id: String,
     /// Empty on success.
     pub error_message: String,
+}
+
+impl CommandOutcome {
+    /// Client side: the outcome of a `shell` call from its [`ToolOutput`]; a failed call's
+    /// error message is parsed as the tool's JSON when it is one (§4.1 error path).
+    pub fn from_tool_output(output: &ToolOutput) -> Self {
+        if output.success {
+            parse_shell_result(output.text.as_deref().unwrap_or_default(), false)
+        } else {
+            parse_shell_result(&output.error_message, true)
+        }
+    }
 }
 
 /// Parses a `shell` result (client side, §4.1).
