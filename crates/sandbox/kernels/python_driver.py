@@ -13,15 +13,18 @@
 
 
 def _agb_main():
+    # Only modules that are built in or already loaded at start-up, to keep an idle kernel
+    # small (`json`, `threading`, `signal` and `ast` would pull in `re`, `enum` and more).
+    import _ast
+    import _json
+    import _signal
+    import _thread
     import builtins
+    import codecs
     import io
-    import json
     import os
     import select
-    import signal
-    import struct
     import sys
-    import threading
     import time
 
     # --- protocol and capture fds -------------------------------------------------------
@@ -40,14 +43,44 @@ def _agb_main():
     os.set_blocking(r_err, False)
     fd_stream = {r_out: "stdout", r_err: "stderr"}
 
-    lock = threading.RLock()
+    lock = _thread.RLock()
     chunk_limit = 1 << 16
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=repr).encode
-    pack = struct.Struct(">I").pack
+
+    # JSON through the C accelerators of the `json` package, without importing it.
+    encoder = _json.make_encoder(None, repr, _json.encode_basestring, None, ":", ",", False, False, False)
+
+    class JsonContext:
+        strict = False
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        parse_constant = None
+        memo = {}
+
+    scanner = _json.make_scanner(JsonContext)
+
+    def loads(text):
+        return scanner(text, 0)[0]
+
+    def finite(obj):
+        if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
+            return None
+        if isinstance(obj, dict):
+            return {str(k): finite(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [finite(v) for v in obj]
+        return obj
+
+    def dumps(obj):
+        try:
+            return "".join(encoder(obj, 0))
+        except (ValueError, TypeError, RecursionError):
+            return "".join(encoder(finite(obj), 0))
 
     def send(obj):
         data = dumps(obj).encode("utf-8", "replace")
-        msg = pack(len(data)) + data
+        msg = len(data).to_bytes(4, "big") + data
         with lock:
             view = memoryview(msg)
             while view:
@@ -62,7 +95,7 @@ def _agb_main():
             raise KeyboardInterrupt
         St.pending = True
 
-    signal.signal(signal.SIGINT, on_sigint)
+    _signal.signal(_signal.SIGINT, on_sigint)
 
     def deferred(fn, *args):
         """Run driver code with KeyboardInterrupt deferred, so frames are never cut."""
@@ -81,8 +114,8 @@ def _agb_main():
     fd_poll.register(r_out, select.POLLIN)
     fd_poll.register(r_err, select.POLLIN)
     decoders = {
-        r_out: __import__("codecs").getincrementaldecoder("utf-8")("replace"),
-        r_err: __import__("codecs").getincrementaldecoder("utf-8")("replace"),
+        r_out: codecs.getincrementaldecoder("utf-8")("replace"),
+        r_err: codecs.getincrementaldecoder("utf-8")("replace"),
     }
 
     def send_text(name, text):
@@ -215,23 +248,30 @@ def _agb_main():
     sys.stderr = sys.__stderr__ = err
     sys.stdin = sys.__stdin__ = open(os.devnull, "r")
 
-    armed = threading.Event()
+    # A partial line is flushed by this thread 10 ms after it was written.
+    wake = _thread.allocate_lock()
+    wake.acquire()
+    armed = [False]
 
     def arm():
-        if not armed.is_set():
-            armed.set()
+        if not armed[0]:
+            armed[0] = True
+            try:
+                wake.release()
+            except RuntimeError:
+                pass
 
     def flusher():
         while True:
-            armed.wait()
+            wake.acquire()
             time.sleep(0.01)
-            armed.clear()
+            armed[0] = False
             if out._buf or err._buf:
                 out.flush()
                 err.flush()
 
     for target in (fd_reader, flusher):
-        threading.Thread(target=target, daemon=True, name="agb-" + target.__name__).start()
+        _thread.start_new_thread(target, ())
 
     # --- rich output ----------------------------------------------------------------------
     reprs = (
@@ -257,8 +297,8 @@ def _agb_main():
         if mime == "application/json" or mime.endswith("+json"):
             if isinstance(value, str):
                 try:
-                    return json.loads(value)
-                except ValueError:
+                    return loads(value)
+                except Exception:
                     return value
             return value
         return value if isinstance(value, str) else str(value)
@@ -322,8 +362,26 @@ def _agb_main():
             emit_result(data, False)
         plt.close("all")
 
+    # Cell sources for tracebacks: kept here, and in `linecache` once something imports it.
+    sources = {}
+    max_sources = 500
+
+    def remember(fname, code):
+        entry = (len(code), None, code.splitlines(True), fname)
+        sources[fname] = entry
+        old = None
+        if len(sources) > max_sources:
+            old = next(iter(sources))
+            del sources[old]
+        lc = sys.modules.get("linecache")
+        if lc is not None:
+            lc.cache[fname] = entry
+            if old is not None:
+                lc.cache.pop(old, None)
+
     # Patch IPython's display and pyplot.show when (and if) user code imports them.
     patches = {
+        "linecache": lambda m: m.cache.update(sources),
         "IPython.core.display_functions": lambda m: setattr(m, "display", display),
         "IPython.core.display": lambda m: setattr(m, "display", display),
         "matplotlib.pyplot": lambda m: setattr(m, "show", show_figures),
@@ -334,9 +392,7 @@ def _agb_main():
         def find_spec(name, path=None, target=None):
             if name not in patches:
                 return None
-            import importlib.machinery
-
-            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            spec = sys.modules["_frozen_importlib_external"].PathFinder.find_spec(name, path)
             if spec is None or spec.loader is None:
                 return spec
             loader = spec.loader
@@ -368,7 +424,10 @@ def _agb_main():
     sys.modules["__main__"] = main_mod
     user_ns = main_mod.__dict__
     state = {"count": 0, "loop": None}
-    ast_mod = []
+    Expr = _ast.Expr
+    Expression = _ast.Expression
+    parse_flags = _ast.PyCF_ONLY_AST
+    flags = _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
     def error_of(e, skip_driver=True):
         import traceback
@@ -385,25 +444,17 @@ def _agb_main():
         return {"name": type(e).__name__, "value": value, "traceback": text}
 
     def run_cell(code):
-        if not ast_mod:
-            import ast
-
-            ast_mod.append(ast)
-        ast = ast_mod[0]
         state["count"] += 1
         fname = "<cell-%d>" % state["count"]
-        import linecache
-
-        linecache.cache[fname] = (len(code), None, code.splitlines(True), fname)
-        flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        remember(fname, code)
         St.pending = False
         error = None
         value = None
         try:
-            tree = ast.parse(code, fname, "exec")
+            tree = compile(code, fname, "exec", parse_flags | flags, dont_inherit=True)
             last = None
-            if tree.body and isinstance(tree.body[-1], ast.Expr):
-                last = ast.Expression(tree.body.pop().value)
+            if tree.body and isinstance(tree.body[-1], Expr):
+                last = Expression(tree.body.pop().value)
             body = compile(tree, fname, "exec", flags=flags, dont_inherit=True)
             tail = compile(last, fname, "eval", flags=flags, dont_inherit=True) if last else None
             St.user = True
@@ -456,12 +507,10 @@ def _agb_main():
             buf += chunk
         return bytes(buf)
 
-    unpack = struct.Struct(">I").unpack
-    loads = json.loads
     send({"type": "ready", "pid": os.getpid()})
     while True:
-        (size,) = unpack(read_exact(4))
-        req = loads(read_exact(size))
+        size = int.from_bytes(read_exact(4), "big")
+        req = loads(read_exact(size).decode("utf-8", "replace"))
         if req.get("type") == "execute":
             run_cell(req.get("code", ""))
         else:

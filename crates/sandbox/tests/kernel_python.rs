@@ -65,6 +65,13 @@ async fn error_keeps_prior_stdout() {
     assert!(err.traceback.contains("Traceback"), "{}", err.traceback);
     assert!(err.traceback.contains("return 1 / 0"), "{}", err.traceback);
     assert!(!err.traceback.contains("_agb_main"), "{}", err.traceback);
+    // user-printed tracebacks show the cell's source lines
+    let run = py(
+        &k,
+        "import traceback\ntry:\n    1 / 0\nexcept Exception:\n    traceback.print_exc()",
+    )
+    .await;
+    assert!(run.stderr_text().contains("    1 / 0"), "{:?}", run.stderr);
     // syntax errors too, and the kernel lives on
     let bad = py(&k, "x = (").await;
     assert_eq!(bad.error.expect("syntax error").name, "SyntaxError");
@@ -118,6 +125,16 @@ H()
         serde_json::json!({"a": 1})
     );
     assert_eq!(run.results[1].data["image/png"], "iVBORw==");
+    // values JSON cannot carry do not break the protocol
+    let nan = py(
+        &k,
+        "class J:\n    def _repr_json_(self): return {'x': float('nan')}\nJ()",
+    )
+    .await;
+    assert_eq!(
+        nan.main_result().unwrap().data["application/json"],
+        serde_json::json!({"x": null})
+    );
     let main = run.main_result().expect("main");
     assert_eq!(main.data["text/html"], "<b>hi</b>");
     assert_eq!(main.data["text/plain"], "H()");
