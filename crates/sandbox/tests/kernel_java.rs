@@ -9,7 +9,9 @@ use agbcloud_sandbox::kernel::{Execution, KernelConfig, KernelSet, TimeoutOutcom
 const T: Duration = Duration::from_secs(60);
 
 async fn java(k: &KernelSet, code: &str) -> Execution {
-    k.execute("java", code, T, None).await.expect("kernel failure")
+    k.execute("java", code, T, None)
+        .await
+        .expect("kernel failure")
 }
 
 #[tokio::test]
@@ -29,7 +31,11 @@ async fn java_snippets() {
     let run = java(&k, "import java.util.*;\nList<Integer> l = List.of(1, 2, 3);\nSystem.out.println(\"size \" + l.size());\nl").await;
     assert_eq!(run.stdout_text(), "size 3\n");
     assert_eq!(run.main_text(), Some("[1, 2, 3]"));
-    let run = java(&k, "String greet(String n) { return \"hi \" + n; }\ngreet(\"bob\")").await;
+    let run = java(
+        &k,
+        "String greet(String n) { return \"hi \" + n; }\ngreet(\"bob\")",
+    )
+    .await;
     assert_eq!(run.main_text(), Some("\"hi bob\""), "{run:?}");
 
     let run = java(&k, "System.out.println(\"before\");\nint z = 1 / 0;").await;
@@ -42,7 +48,10 @@ async fn java_snippets() {
     let run = java(&k, "System.err.print(\"e\")").await;
     assert_eq!(run.stderr_text(), "e");
 
-    let run = k.execute("java", "while (true) {}", Duration::from_millis(500), None).await.unwrap();
+    let run = k
+        .execute("java", "while (true) {}", Duration::from_millis(500), None)
+        .await
+        .unwrap();
     assert_eq!(run.timeout, Some(TimeoutOutcome::Interrupted), "{run:?}");
     assert_eq!(java(&k, "x").await.main_text(), Some("41"));
 }

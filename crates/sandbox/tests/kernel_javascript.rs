@@ -9,29 +9,52 @@ use agbcloud_sandbox::kernel::{Execution, KernelConfig, KernelEvent, KernelSet, 
 const T: Duration = Duration::from_secs(30);
 
 fn kernels(dir: &tempfile::TempDir) -> KernelSet {
-    let config =
-        KernelConfig { interrupt_grace: Duration::from_millis(500), ..KernelConfig::default() };
+    let config = KernelConfig {
+        interrupt_grace: Duration::from_millis(500),
+        ..KernelConfig::default()
+    };
     KernelSet::new(Arc::new(HostLauncher::new()), config.with_home(dir.path()))
 }
 
 async fn js(k: &KernelSet, code: &str) -> Execution {
-    k.execute("javascript", code, T, None).await.expect("kernel failure")
+    k.execute("javascript", code, T, None)
+        .await
+        .expect("kernel failure")
 }
 
 #[tokio::test]
 async fn state_completion_value_and_redeclaration() {
     let dir = tempfile::tempdir().unwrap();
     let k = kernels(&dir);
-    let run = js(&k, "const a = 1; let b = 2; class C {}; function f() { return a + b }").await;
+    let run = js(
+        &k,
+        "const a = 1; let b = 2; class C {}; function f() { return a + b }",
+    )
+    .await;
     assert!(run.is_ok(), "{run:?}");
     assert!(run.results.is_empty(), "{:?}", run.results);
-    let run = js(&k, "const a = 10;\nlet b = 20\nclass C { x() { return 1 } }\nf() + new C().x()").await;
+    let run = js(
+        &k,
+        "const a = 10;\nlet b = 20\nclass C { x() { return 1 } }\nf() + new C().x()",
+    )
+    .await;
     assert!(run.is_ok(), "{run:?}");
     assert_eq!(run.main_text(), Some("31"));
-    assert_eq!(js(&k, "[1, 2, 3].map(x => x * a)").await.main_text(), Some("[ 10, 20, 30 ]"));
+    assert_eq!(
+        js(&k, "[1, 2, 3].map(x => x * a)").await.main_text(),
+        Some("[ 10, 20, 30 ]")
+    );
     assert_eq!(js(&k, "'aaa'").await.main_text(), Some("'aaa'"));
-    assert_eq!(js(&k, "for (let i = 0; i < 2; i++) {}").await.main_text(), None);
-    assert_eq!(js(&k, "navigator.userAgent.startsWith('Node.js/')").await.main_text(), Some("true"));
+    assert_eq!(
+        js(&k, "for (let i = 0; i < 2; i++) {}").await.main_text(),
+        None
+    );
+    assert_eq!(
+        js(&k, "navigator.userAgent.startsWith('Node.js/')")
+            .await
+            .main_text(),
+        Some("true")
+    );
 }
 
 #[tokio::test]
@@ -42,18 +65,29 @@ async fn promises_and_top_level_await() {
     assert_eq!(run.main_text(), Some("5"), "{run:?}");
     let run = js(&k, "const v = await Promise.resolve(6);\nconst { w, z: [q] } = { w: 1, z: [2] };\nfunction g() { return v }\nclass K {}\nv + w + q").await;
     assert_eq!(run.main_text(), Some("9"), "{run:?}");
-    let run = js(&k, "const v = await Promise.resolve(7); g() + w + q + (new K() ? 0 : 1)").await;
+    let run = js(
+        &k,
+        "const v = await Promise.resolve(7); g() + w + q + (new K() ? 0 : 1)",
+    )
+    .await;
     assert_eq!(run.main_text(), Some("10"), "{run:?}");
     let run = js(&k, "await Promise.reject(new TypeError('nope'))").await;
     let err = run.error.expect("error");
-    assert_eq!((err.name.as_str(), err.value.as_str()), ("TypeError", "nope"));
+    assert_eq!(
+        (err.name.as_str(), err.value.as_str()),
+        ("TypeError", "nope")
+    );
 }
 
 #[tokio::test]
 async fn console_errors_and_streaming() {
     let dir = tempfile::tempdir().unwrap();
     let k = kernels(&dir);
-    let run = js(&k, "console.log('hi', {a: 1}); console.error('oops'); process.stdout.write('raw')").await;
+    let run = js(
+        &k,
+        "console.log('hi', {a: 1}); console.error('oops'); process.stdout.write('raw')",
+    )
+    .await;
     assert_eq!(run.stdout_text(), "hi { a: 1 }\nraw");
     assert_eq!(run.stderr_text(), "oops\n");
     assert_eq!(run.main_text(), Some("true"));
@@ -65,7 +99,11 @@ async fn console_errors_and_streaming() {
     let run = js(&k, "let = ").await;
     assert_eq!(run.error.expect("syntax").name, "SyntaxError");
     // child process stderr (inherited fd 2) is captured
-    let run = js(&k, "require('child_process').execSync('echo out; echo err >&2').toString()").await;
+    let run = js(
+        &k,
+        "require('child_process').execSync('echo out; echo err >&2').toString()",
+    )
+    .await;
     assert_eq!(run.main_text(), Some("'out\\n'"));
     assert_eq!(run.stderr_text(), "err\n");
 
@@ -77,7 +115,10 @@ async fn console_errors_and_streaming() {
     let (run, (first, at)) = tokio::join!(run, first);
     let run = run.unwrap();
     assert_eq!(first, Some(KernelEvent::Stdout("one\n".into())));
-    assert!(at + Duration::from_millis(200) < run.execution_time, "{at:?}");
+    assert!(
+        at + Duration::from_millis(200) < run.execution_time,
+        "{at:?}"
+    );
 }
 
 #[tokio::test]
@@ -85,10 +126,21 @@ async fn timeouts_and_exit() {
     let dir = tempfile::tempdir().unwrap();
     let k = kernels(&dir);
     js(&k, "var kept = 3").await;
-    let run = k.execute("js", "while (true) {}", Duration::from_millis(300), None).await.unwrap();
+    let run = k
+        .execute("js", "while (true) {}", Duration::from_millis(300), None)
+        .await
+        .unwrap();
     assert_eq!(run.timeout, Some(TimeoutOutcome::Interrupted), "{run:?}");
     assert_eq!(js(&k, "kept").await.main_text(), Some("3"));
-    let run = k.execute("js", "await new Promise(() => {})", Duration::from_millis(300), None).await.unwrap();
+    let run = k
+        .execute(
+            "js",
+            "await new Promise(() => {})",
+            Duration::from_millis(300),
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(run.timeout, Some(TimeoutOutcome::Interrupted), "{run:?}");
     assert_eq!(js(&k, "kept").await.main_text(), Some("3"));
     let run = js(&k, "process.exit(2)").await;

@@ -17,11 +17,19 @@ fn has_rscript() -> bool {
 #[tokio::test]
 async fn r_kernel() {
     let dir = tempfile::tempdir().unwrap();
-    let k = KernelSet::new(Arc::new(HostLauncher::new()), KernelConfig::default().with_home(dir.path()));
-    let res = k.execute("R", "x <- 41", Duration::from_secs(30), None).await;
+    let k = KernelSet::new(
+        Arc::new(HostLauncher::new()),
+        KernelConfig::default().with_home(dir.path()),
+    );
+    let res = k
+        .execute("R", "x <- 41", Duration::from_secs(30), None)
+        .await;
     if has_rscript() {
         assert!(res.expect("R runs").is_ok());
-        let run = k.execute("r", "cat('hi\\n')\nx + 1", Duration::from_secs(30), None).await.unwrap();
+        let run = k
+            .execute("r", "cat('hi\\n')\nx + 1", Duration::from_secs(30), None)
+            .await
+            .unwrap();
         assert_eq!(run.stdout_text(), "hi\n");
         assert_eq!(run.main_text(), Some("[1] 42"));
         return;
@@ -34,6 +42,9 @@ async fn r_kernel() {
         other => panic!("expected Unavailable, got {other:?}"),
     }
     // unsupported names fail before anything starts
-    let err = k.execute("ruby", "1", Duration::from_secs(1), None).await.unwrap_err();
+    let err = k
+        .execute("ruby", "1", Duration::from_secs(1), None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, KernelError::UnsupportedLanguage(_)), "{err}");
 }
