@@ -133,8 +133,8 @@ public class AgbJShellDriver {
     }
 
     public static void main(String[] args) throws Exception {
-        proto = new FileOutputStream(fdPath(4));
-        DataInputStream in = new DataInputStream(new FileInputStream(fdPath(3)));
+        proto = new FileOutputStream(fd(4));
+        DataInputStream in = new DataInputStream(new FileInputStream(fd(3)));
         Capture outCap = new Capture("stdout");
         Capture errCap = new Capture("stderr");
         PrintStream out = new PrintStream(outCap, true, StandardCharsets.UTF_8);
@@ -179,9 +179,16 @@ public class AgbJShellDriver {
         }
     }
 
-    static String fdPath(int fd) {
-        String proc = "/proc/self/fd/" + fd;
-        return new java.io.File(proc).exists() ? proc : "/dev/fd/" + fd;
+    /**
+     * An inherited fd. Reopening /proc/self/fd/N fails for pipes owned by another uid, so the
+     * fd is wrapped directly (needs --add-opens java.base/java.io=ALL-UNNAMED).
+     */
+    static java.io.FileDescriptor fd(int n) throws Exception {
+        java.io.FileDescriptor fd = new java.io.FileDescriptor();
+        java.lang.reflect.Field field = java.io.FileDescriptor.class.getDeclaredField("fd");
+        field.setAccessible(true);
+        field.setInt(fd, n);
+        return fd;
     }
 
     /** Runs every snippet of a cell; returns the error JSON or "null". */

@@ -45,6 +45,8 @@ exec "$@" "$d/AgbJShellDriver.java" 3<&0 4>&1 0</dev/null 1>&2"#;
         config.java.clone(),
         format!("-Xmx{}", config.java_heap),
         "-Xss4m".into(),
+        "--add-opens=java.base/java.io=ALL-UNNAMED".into(),
+        "-XX:+DisplayVMOutputToStderr".into(),
         "-XX:TieredStopAtLevel=1".into(),
         "-XX:+UseSerialGC".into(),
         "-Xshare:auto".into(),
