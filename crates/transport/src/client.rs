@@ -30,6 +30,8 @@ use crate::transport::BuildError;
 pub struct HyperClient {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     limits: Option<Arc<HostLimits>>,
+    /// False when no root certificate is trusted: `https` requests fail before connecting.
+    can_trust: bool,
 }
 
 impl HyperClient {
@@ -45,6 +47,12 @@ impl HyperClient {
                 "the request URI must be absolute (scheme and host)",
             ));
         };
+        if scheme == "https" && !self.can_trust {
+            return Err(TransportError::tls(
+                "no trusted root certificates: enable the `webpki-roots` or `native-roots` \
+                 feature of agbcloud-transport or add a custom root",
+            ));
+        }
         let _permit = match &self.limits {
             Some(limits) => Some(limits.acquire(scheme, authority.as_str()).await?),
             None => None,
@@ -253,7 +261,7 @@ impl HyperClientBuilder {
                 .extra_roots
                 .extend(tls::certificates_from_pem(pem)?);
         }
-        let tls_config = tls::client_config(&tls_settings)?;
+        let (tls_config, can_trust) = tls::client_config(&tls_settings)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -278,6 +286,7 @@ impl HyperClientBuilder {
                     semaphores: Mutex::new(HashMap::new()),
                 })
             }),
+            can_trust,
         })
     }
 }

@@ -19,6 +19,10 @@ pub(crate) struct TlsSettings {
     pub(crate) accept_invalid_certs: bool,
 }
 
+#[allow(
+    clippy::derivable_impls,
+    reason = "the defaults depend on the enabled root features"
+)]
 impl Default for TlsSettings {
     fn default() -> Self {
         Self {
@@ -44,11 +48,17 @@ pub(crate) fn certificates_from_pem(
 }
 
 /// Builds the rustls client configuration (ring provider, safe default protocol versions).
-pub(crate) fn client_config(settings: &TlsSettings) -> Result<rustls::ClientConfig, BuildError> {
+///
+/// Also says whether any server can be trusted at all: with no root certificate (no root
+/// feature, no custom root) plain `http://` still works and `https://` fails at send time.
+pub(crate) fn client_config(
+    settings: &TlsSettings,
+) -> Result<(rustls::ClientConfig, bool), BuildError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|err| BuildError::Tls(err.into()))?;
+    let mut can_trust = true;
     let config = if settings.accept_invalid_certs {
         tracing::warn!("TLS certificate verification is disabled (danger_accept_invalid_certs)");
         builder
@@ -58,12 +68,12 @@ pub(crate) fn client_config(settings: &TlsSettings) -> Result<rustls::ClientConf
             }))
             .with_no_client_auth()
     } else {
-        builder
-            .with_root_certificates(root_store(settings)?)
-            .with_no_client_auth()
+        let roots = root_store(settings)?;
+        can_trust = !roots.is_empty();
+        builder.with_root_certificates(roots).with_no_client_auth()
     };
     // ALPN (`h2`, `http/1.1`) is set by hyper-rustls from the enabled HTTP versions.
-    Ok(config)
+    Ok((config, can_trust))
 }
 
 fn root_store(settings: &TlsSettings) -> Result<RootCertStore, BuildError> {
@@ -85,9 +95,6 @@ fn root_store(settings: &TlsSettings) -> Result<RootCertStore, BuildError> {
         roots
             .add(cert.clone())
             .map_err(|err| BuildError::Tls(err.into()))?;
-    }
-    if roots.is_empty() {
-        return Err(BuildError::NoRootCertificates);
     }
     Ok(roots)
 }

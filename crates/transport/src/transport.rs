@@ -45,11 +45,6 @@ pub enum BuildError {
     /// The TLS configuration could not be built.
     #[error("TLS configuration failed: {0}")]
     Tls(#[source] crate::error::BoxError),
-    /// No root certificate is trusted: enable `webpki-roots` or `native-roots`, or add one.
-    #[error(
-        "no trusted root certificates: enable the `webpki-roots` or `native-roots` feature or add a custom root"
-    )]
-    NoRootCertificates,
 }
 
 /// Sends AGB requests: joins paths to the base URL, adds the `authorization` and

@@ -356,6 +356,32 @@ async fn https_with_a_self_signed_certificate_is_refused_without_custom_roots() 
     assert_eq!(server.requests(), 0);
 }
 
+#[tokio::test]
+async fn https_without_any_root_fails_before_connecting_but_http_works() {
+    let client = HyperClient::builder()
+        .webpki_roots(false)
+        .native_roots(false)
+        .build()
+        .expect("a client without roots still builds");
+    let request = Request::get("https://127.0.0.1:1/")
+        .body(Bytes::new())
+        .expect("request");
+    let error = agbcloud_transport::HttpSend::send(&client, request)
+        .await
+        .expect_err("no roots");
+    assert!(error.is_tls(), "{error:?}");
+    assert!(error.to_string().contains("webpki-roots"));
+
+    let server = FaultServer::start([], Reply::ok()).await;
+    let request = Request::get(format!("{}/", server.url()))
+        .body(Bytes::new())
+        .expect("request");
+    let response = agbcloud_transport::HttpSend::send(&client, request)
+        .await
+        .expect("plain http needs no roots");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_share_a_bounded_pool() {
     let server = FaultServer::start([], Reply::ok().after(Duration::from_millis(5))).await;
