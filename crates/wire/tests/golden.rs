@@ -267,10 +267,15 @@ fn run_code_legacy_wrapping_is_unwrapped() {
 
 #[test]
 fn run_code_is_error_joins_content_texts() {
-    let text = json!({"isError": true, "content": [{"type": "text", "text": "boom"}, {"type": "text", "text": "again"}]});
+    let text = json!({"isError": true, "content": [
+        {"type": "text", "text": "boom"}, {"type": "image"}, {"type": "text", "text": "again"}
+    ]});
     let run = parse_run_code_result(&text.to_string());
     assert!(!run.success);
-    assert_eq!(run.error_message, "Error in response: boom; again");
+    assert_eq!(
+        run.error_message,
+        "Error in response: boom; Unknown error; again"
+    );
 }
 
 #[test]
@@ -403,7 +408,17 @@ fn run_code_rich_format() {
         run.error.as_ref().map(|e| e.name.as_str()),
         Some("ZeroDivisionError")
     );
+    assert_eq!(
+        run.error_message, "division by zero",
+        "error.value, as Python reports it"
+    );
     assert_eq!(run.logs.stderr, ["tb"]);
+    let run =
+        parse_run_code_result(&json!({"results": [], "error": {"traceback": "t"}}).to_string());
+    assert_eq!(
+        run.error_message, "UnknownError",
+        "error.name defaults to UnknownError"
+    );
 }
 
 #[test]
@@ -414,6 +429,9 @@ fn run_code_legacy_content_and_other_objects() {
     assert!(run.success);
     assert_eq!(run.main_text(), "legacy out");
     assert_eq!(run.logs.stdout, ["legacy out"]);
+    let run = parse_run_code_result(r#"{"content": []}"#);
+    assert!(!run.success);
+    assert_eq!(run.error_message, "No content found in response");
     let run = parse_run_code_result(r#"{"something": "else"}"#);
     assert!(run.success);
     assert_eq!(run.main_text(), r#"{"something":"else"}"#);

@@ -320,7 +320,8 @@ impl CodeExecution {
     }
 }
 
-/// Parses a `run_code` result text, accepting every format of §4.2 (client side).
+/// Parses a `run_code` result text, accepting every format of §4.2 (client side), as the
+/// official SDK's `Code._parse_run_code_result` does.
 pub fn parse_run_code_result(text: &str) -> CodeExecution {
     if text.is_empty() {
         return CodeExecution::failure("No data returned");
@@ -332,7 +333,7 @@ pub fn parse_run_code_result(text: &str) -> CodeExecution {
         object = inner;
     }
     if object.get("isError").and_then(Value::as_bool) == Some(true) {
-        let texts: Vec<&str> = content_texts(&object);
+        let texts = content_texts(&object);
         return CodeExecution::failure(format!("Error in response: {}", texts.join("; ")));
     }
     if let Some(Value::Array(items)) = object.get("result") {
@@ -341,12 +342,12 @@ pub fn parse_run_code_result(text: &str) -> CodeExecution {
     if object.contains_key("logs") || object.contains_key("results") {
         return rich_format(&object);
     }
-    if object.contains_key("content") {
-        let first = content_texts(&object)
-            .first()
-            .map(|text| (*text).to_owned())
-            .unwrap_or_default();
-        return plain_text(&first);
+    if let Some(content) = object.get("content") {
+        let first_text = content.get(0).and_then(|item| item.get("text")?.as_str());
+        return match first_text {
+            Some(text) => plain_text(text),
+            None => CodeExecution::failure("No content found in response"),
+        };
     }
     plain_text(&Value::Object(object).to_string())
 }
@@ -363,19 +364,23 @@ fn plain_text(text: &str) -> CodeExecution {
     }
 }
 
+/// The texts of `content` items (objects only); an item without text reads "Unknown error".
 fn content_texts(object: &Map<String, Value>) -> Vec<&str> {
-    object
-        .get("content")
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| item.get("text")?.as_str())
-                .collect()
+    let Some(items) = object.get("content").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter(|item| item.is_object())
+        .map(|item| {
+            item.get("text")
+                .and_then(Value::as_str)
+                .unwrap_or("Unknown error")
         })
-        .unwrap_or_default()
+        .collect()
 }
 
+/// Legacy wrapping: `content[0].text` holds a JSON object with `result` or `executionError`.
 fn legacy_wrapped(object: &Map<String, Value>) -> Option<Map<String, Value>> {
     let text = object.get("content")?.get(0)?.get("text")?.as_str()?;
     match serde_json::from_str::<Value>(text).ok()? {
@@ -413,11 +418,20 @@ fn execution_time(object: &Map<String, Value>) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// `executionError` as Python's `str(exec_error) if exec_error else ""`.
+fn execution_error(object: &Map<String, Value>) -> String {
+    match object.get("executionError") {
+        None | Some(Value::Null | Value::Bool(false)) => String::new(),
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Number(number)) if number.as_f64() == Some(0.0) => String::new(),
+        Some(Value::Array(items)) if items.is_empty() => String::new(),
+        Some(Value::Object(map)) if map.is_empty() => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
 fn new_format(object: &Map<String, Value>, items: &[Value]) -> CodeExecution {
-    let execution_error = object
-        .get("executionError")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let execution_error = execution_error(object);
     let failed = !execution_error.is_empty();
     CodeExecution {
         success: !failed,
@@ -430,30 +444,36 @@ fn new_format(object: &Map<String, Value>, items: &[Value]) -> CodeExecution {
         results: items.iter().map(ExecutionResult::from_item).collect(),
         error: failed.then(|| ExecutionError {
             name: "ExecutionError".to_owned(),
-            value: execution_error.to_owned(),
+            value: execution_error.clone(),
             traceback: String::new(),
         }),
-        error_message: execution_error.to_owned(),
+        error_message: execution_error,
     }
 }
 
+/// The rich format: `logs`, `results`, `error{name,value,traceback}`, `isError`. The error
+/// message is set whenever an error object is present; success depends only on `isError`.
 fn rich_format(object: &Map<String, Value>) -> CodeExecution {
     let logs = object.get("logs");
     let error = object
         .get("error")
-        .filter(|error| error.is_object())
-        .and_then(|error| serde_json::from_value::<ExecutionError>(error.clone()).ok());
-    let is_error = object
-        .get("isError")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let error_message = match (&error, is_error) {
-        (Some(error), true) if !error.value.is_empty() => error.value.clone(),
-        (Some(error), true) => error.name.clone(),
-        _ => String::new(),
+        .and_then(Value::as_object)
+        .filter(|error| !error.is_empty())
+        .map(|error| {
+            let field = |key: &str| error.get(key).and_then(Value::as_str).map(str::to_owned);
+            ExecutionError {
+                name: field("name").unwrap_or_else(|| "UnknownError".to_owned()),
+                value: field("value").unwrap_or_default(),
+                traceback: field("traceback").unwrap_or_default(),
+            }
+        });
+    let error_message = match &error {
+        Some(error) if !error.value.is_empty() => error.value.clone(),
+        Some(error) => error.name.clone(),
+        None => String::new(),
     };
     CodeExecution {
-        success: !is_error,
+        success: object.get("isError").and_then(Value::as_bool) != Some(true),
         execution_count: execution_count(object),
         execution_time: execution_time(object),
         logs: ExecutionLogs {

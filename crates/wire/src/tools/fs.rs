@@ -281,24 +281,24 @@ pub fn render_directory_listing(entries: &[DirEntry]) -> String {
         .join("\n")
 }
 
-/// Parses a `list_directory` text; lines without a `[DIR] `/`[FILE] ` prefix are skipped.
+/// Parses a `list_directory` text as the SDK does: each line trimmed, `[DIR]` or `[FILE]`
+/// prefix, the rest trimmed is the name; other lines are skipped.
 pub fn parse_directory_listing(text: &str) -> Vec<DirEntry> {
-    text.lines()
+    text.split('\n')
         .filter_map(|line| {
-            let line = line.trim_end_matches('\r');
-            if let Some(name) = line.strip_prefix("[DIR] ") {
+            let line = line.trim();
+            if let Some(name) = line.strip_prefix("[DIR]") {
                 Some(DirEntry {
-                    name: name.to_owned(),
+                    name: name.trim().to_owned(),
                     is_directory: true,
                 })
             } else {
-                line.strip_prefix("[FILE] ").map(|name| DirEntry {
-                    name: name.to_owned(),
+                line.strip_prefix("[FILE]").map(|name| DirEntry {
+                    name: name.trim().to_owned(),
                     is_directory: false,
                 })
             }
         })
-        .filter(|entry| !entry.name.is_empty())
         .collect()
 }
 
@@ -428,35 +428,33 @@ pub fn render_batch_read(entries: &[BatchReadEntry]) -> String {
         .join("\n---\n")
 }
 
-/// Parses a `read_multiple_files` text as the SDK does: a block's key is the text before the
-/// first `:` of its first line; its content is the following lines up to a line `---`, joined
-/// with `\n` and trimmed. (Paths containing `:` and content lines equal to `---` are ambiguous
-/// in this format.) Keys in order of appearance.
+/// Parses a `read_multiple_files` text as the SDK does: a block starts at a line containing
+/// `:`; its key is the text before the first `:`, trimmed, and text after the colon starts the
+/// content; the content runs to a line that trims to `---`, is joined with `\n` and trimmed.
+/// (Paths containing `:` and content lines equal to `---` are ambiguous in this format.)
+/// Files in order of appearance.
 pub fn parse_batch_read(text: &str) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut current: Option<(String, Vec<&str>)> = None;
     for line in text.split('\n') {
-        if line == "---" {
-            if let Some((path, lines)) = current.take() {
-                files.push((path, lines.join("\n").trim().to_owned()));
-            }
-            continue;
-        }
         match &mut current {
-            Some((_, lines)) => lines.push(line),
             None => {
                 if let Some((path, rest)) = line.split_once(':') {
                     let rest = rest.trim();
-                    current = Some((
-                        path.to_owned(),
-                        if rest.is_empty() {
-                            Vec::new()
-                        } else {
-                            vec![rest]
-                        },
-                    ));
+                    let lines = if rest.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![rest]
+                    };
+                    current = Some((path.trim().to_owned(), lines));
                 }
             }
+            Some(_) if line.trim() == "---" => {
+                if let Some((path, lines)) = current.take() {
+                    files.push((path, lines.join("\n").trim().to_owned()));
+                }
+            }
+            Some((_, lines)) => lines.push(line),
         }
     }
     if let Some((path, lines)) = current {
@@ -480,16 +478,14 @@ pub fn render_search_results(paths: &[SandboxPath]) -> String {
         .join("\n")
 }
 
-/// Parses a `search_files` text: trimmed, split on `\n`; `No matches found` is empty.
+/// Parses a `search_files` text as the SDK does: trimmed, then split on `\n`; empty or
+/// `No matches found` is no match.
 pub fn parse_search_results(text: &str) -> Vec<String> {
     let text = text.trim();
     if text.is_empty() || text == NO_MATCHES {
         return Vec::new();
     }
-    text.split('\n')
-        .map(|line| line.trim().to_owned())
-        .filter(|line| !line.is_empty())
-        .collect()
+    text.split('\n').map(str::to_owned).collect()
 }
 
 /// What happened to a watched path.
