@@ -45,6 +45,33 @@ impl fmt::Display for RequestId {
     }
 }
 
+/// Anything that may know the server's request id: responses, errors, and results of both.
+pub trait ProvideRequestId {
+    /// The request id, when the server sent one.
+    fn request_id(&self) -> Option<&str>;
+}
+
+impl<B> ProvideRequestId for http::Response<B> {
+    fn request_id(&self) -> Option<&str> {
+        self.extensions().get::<RequestId>().map(RequestId::as_str)
+    }
+}
+
+impl ProvideRequestId for crate::TransportError {
+    fn request_id(&self) -> Option<&str> {
+        crate::TransportError::request_id(self)
+    }
+}
+
+impl<T: ProvideRequestId, E: ProvideRequestId> ProvideRequestId for Result<T, E> {
+    fn request_id(&self) -> Option<&str> {
+        match self {
+            Ok(ok) => ok.request_id(),
+            Err(err) => err.request_id(),
+        }
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct Envelope<'a> {
     #[serde(rename = "requestId", borrow, default)]
@@ -96,6 +123,19 @@ mod tests {
             assert_eq!(id.as_ref().map(RequestId::as_str), Some("hdr-1"));
         }
         assert_eq!(RequestId::from_response(&headers(None), b"{}"), None);
+    }
+
+    #[test]
+    fn responses_errors_and_results_provide_ids() {
+        let mut response = http::Response::new(());
+        response
+            .extensions_mut()
+            .insert(RequestId("R-1".to_owned()));
+        let error = crate::TransportError::body("cut").with_request_id("R-2");
+        assert_eq!(ProvideRequestId::request_id(&response), Some("R-1"));
+        assert_eq!(ProvideRequestId::request_id(&error), Some("R-2"));
+        let result: Result<http::Response<()>, crate::TransportError> = Err(error);
+        assert_eq!(result.request_id(), Some("R-2"));
     }
 
     #[test]

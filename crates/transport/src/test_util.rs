@@ -348,3 +348,81 @@ impl HttpSend for NeverClient {
         Box::pin(std::future::pending())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(path: &str) -> Request<Bytes> {
+        Request::get(path).body(Bytes::new()).expect("request")
+    }
+
+    #[tokio::test]
+    async fn capture_keeps_requests_and_answers_the_canned_response() {
+        let capture = CaptureClient::with_response(
+            Response::builder()
+                .status(201)
+                .body(Bytes::from_static(b"done"))
+                .expect("response"),
+        );
+        for _ in 0..2 {
+            let response = capture.send(get("/a")).await.expect("answers");
+            assert_eq!(response.status(), StatusCode::CREATED);
+            assert_eq!(response.body(), "done");
+        }
+        assert_eq!(capture.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn replay_passes_when_the_script_is_followed() {
+        let replay = ReplayClient::new([
+            ReplayEvent::status(200, "{}").expect_path(Method::GET, "/a"),
+            ReplayEvent::error(TransportError::connect("down")).expect(get("/b?x=1")),
+        ]);
+        assert!(replay.send(get("/a")).await.is_ok());
+        assert!(
+            replay
+                .send(get("/b?x=1"))
+                .await
+                .expect_err("scripted")
+                .is_connect()
+        );
+        replay.assert_done();
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "path: expected \"/a\"")]
+    async fn replay_reports_a_mismatched_request() {
+        let replay =
+            ReplayClient::new([ReplayEvent::status(200, "{}").expect_path(Method::GET, "/a")]);
+        let _ = replay.send(get("/other")).await;
+        replay.assert_done();
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "1 scripted step(s) not used")]
+    async fn replay_reports_unused_steps() {
+        let replay = ReplayClient::new([
+            ReplayEvent::status(200, "{}"),
+            ReplayEvent::status(200, "{}"),
+        ]);
+        let _ = replay.send(get("/a")).await;
+        replay.assert_done();
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "came after the script ended")]
+    async fn replay_reports_extra_requests() {
+        let replay = ReplayClient::new([]);
+        assert!(replay.send(get("/a")).await.is_err());
+        replay.assert_done();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn never_client_never_answers() {
+        let never = NeverClient::new();
+        let outcome = tokio::time::timeout(Duration::from_secs(3600), never.send(get("/a"))).await;
+        assert!(outcome.is_err());
+        assert_eq!(never.num_calls(), 1);
+    }
+}

@@ -422,3 +422,18 @@ async fn invalid_uri_is_rejected_before_sending() {
         .expect_err("relative URI");
     assert!(error.is_invalid_request());
 }
+
+#[tokio::test]
+async fn sequential_calls_reuse_one_kept_alive_connection() {
+    let server = FaultServer::start([], Reply::ok()).await;
+    let transport = builder(&server.url()).build().expect("builds");
+    for _ in 0..50 {
+        let response = transport
+            .send(post(), &idempotent())
+            .await
+            .expect("succeeds");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(server.requests(), 50);
+    assert_eq!(server.accepted(), 1, "one connection, kept alive");
+}
