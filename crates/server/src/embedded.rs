@@ -1,0 +1,123 @@
+//! The embedded engine: the router called in-process through [`HttpSend`], with no socket.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use agbcloud_transport::{HttpSend, SendFuture, SharedHttpSend};
+use bytes::Bytes;
+use tokio::task::JoinHandle;
+
+use crate::app::App;
+use crate::config::ServerConfig;
+use crate::error::ServerError;
+use crate::reaper;
+use crate::router::{EMBEDDED_AUTHORITY, Router};
+
+/// An in-process AGB server for the SDK's embedded default.
+///
+/// [`Embedded::start`] is synchronous and needs no runtime; the idle reaper starts on the
+/// tokio runtime of the first request. Clones share one engine. Sessions are destroyed by
+/// [`Embedded::shutdown`] or, without waiting, when the last clone (including those held by
+/// [`Embedded::http_send`] transports) is dropped. The embedded engine has no socket, so
+/// session objects carry no `wsUrl`/`linkUrl` (no WebSocket streaming).
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    router: Router,
+    base_url: String,
+    reaper: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(reaper) = self
+            .reaper
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            reaper.abort();
+        }
+        self.router.app().kill_all();
+    }
+}
+
+impl Embedded {
+    /// Starts the engine: checks the configuration and starts the sandbox engine (removing
+    /// leftovers of a crashed run). Use [`ServerConfig::embedded`] for any-key auth.
+    pub fn start(config: ServerConfig) -> Result<Self, ServerError> {
+        let app = App::start(config)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                router: Router::new(app),
+                base_url: format!("http://{EMBEDDED_AUTHORITY}"),
+                reaper: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The base URL to send requests to (`http://embedded.agb.local`); requests with any
+    /// authority are routed the same way.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// An [`HttpSend`] that calls the router directly. It keeps the engine alive.
+    pub fn http_send(&self) -> SharedHttpSend {
+        SharedHttpSend::new(EmbeddedSend {
+            engine: self.clone(),
+        })
+    }
+
+    /// Answers one request in-process.
+    pub async fn handle(&self, request: http::Request<Bytes>) -> http::Response<Bytes> {
+        self.ensure_reaper();
+        self.inner.router.handle(request).await
+    }
+
+    /// Number of live sessions.
+    pub fn session_count(&self) -> usize {
+        self.inner.router.app().registry.len()
+    }
+
+    /// Destroys every session and waits for the clean-up; later creates are refused.
+    pub async fn shutdown(&self) {
+        if let Some(reaper) = self
+            .inner
+            .reaper
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            reaper.abort();
+        }
+        self.inner.router.app().shutdown().await;
+    }
+
+    fn ensure_reaper(&self) {
+        let mut reaper = self
+            .inner
+            .reaper
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if reaper.is_none() && !self.inner.router.app().is_closing() {
+            let app = self.inner.router.app();
+            *reaper = Some(reaper::spawn(Arc::downgrade(app), app.config.reap_interval));
+        }
+    }
+}
+
+/// The [`HttpSend`] of [`Embedded::http_send`].
+#[derive(Debug)]
+struct EmbeddedSend {
+    engine: Embedded,
+}
+
+impl HttpSend for EmbeddedSend {
+    fn send(&self, request: http::Request<Bytes>) -> SendFuture<'_> {
+        Box::pin(async move { Ok(self.engine.handle(request).await) })
+    }
+}

@@ -1,0 +1,1 @@
+//! The socket server: hyper 1 over TCP, WebSocket upgrades, graceful shutdown.
