@@ -102,6 +102,16 @@ pub enum SyncMode {
     Download,
 }
 
+impl SyncMode {
+    /// The wire name: `upload` or `download`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Upload => "upload",
+            Self::Download => "download",
+        }
+    }
+}
+
 /// `POST /sdk/SyncContext?sessionId[&contextId][&path][&mode]`, body `{}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -149,9 +159,9 @@ pub mod sync_status {
     pub const RUNNING: &str = "Running";
 }
 
-/// One sync task status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One sync task status. Every field defaults when absent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ContextStatusItem {
     /// Context id.
     pub context_id: String,
@@ -159,28 +169,35 @@ pub struct ContextStatusItem {
     pub path: String,
     /// See [`sync_status`].
     pub status: String,
-    /// `upload` or `download`.
-    pub task_type: SyncMode,
+    /// `upload` or `download` (other task types exist and are ignored by the SDK's polling;
+    /// see [`ContextStatusItem::mode`]).
+    pub task_type: String,
     /// Epoch seconds.
     #[serde(
-        default,
         deserialize_with = "lenient_opt::deserialize",
         skip_serializing_if = "Option::is_none"
     )]
     pub start_time: Option<i64>,
     /// Epoch seconds.
     #[serde(
-        default,
         deserialize_with = "lenient_opt::deserialize",
         skip_serializing_if = "Option::is_none"
     )]
     pub finish_time: Option<i64>,
     /// Empty unless failed.
-    #[serde(default)]
     pub error_message: String,
 }
 
 impl ContextStatusItem {
+    /// The task type as a sync direction, or `None` for other task types.
+    pub fn mode(&self) -> Option<SyncMode> {
+        match self.task_type.as_str() {
+            "upload" => Some(SyncMode::Upload),
+            "download" => Some(SyncMode::Download),
+            _ => None,
+        }
+    }
+
     /// True for `Success` and `Failed`.
     pub fn is_terminal(&self) -> bool {
         self.status == sync_status::SUCCESS || self.status == sync_status::FAILED
@@ -423,7 +440,7 @@ pub enum Lifecycle {
 
 /// `uploadPolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct UploadPolicy {
     /// Upload automatically.
     pub auto_upload: bool,
@@ -435,7 +452,7 @@ pub struct UploadPolicy {
 
 /// `downloadPolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct DownloadPolicy {
     /// Download automatically at create.
     pub auto_download: bool,
@@ -445,7 +462,7 @@ pub struct DownloadPolicy {
 
 /// `deletePolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct DeletePolicy {
     /// Propagate local deletions.
     pub sync_local_file: bool,
@@ -453,7 +470,7 @@ pub struct DeletePolicy {
 
 /// `extractPolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ExtractPolicy {
     /// Extract archives.
     pub extract: bool,
@@ -465,7 +482,7 @@ pub struct ExtractPolicy {
 
 /// `recyclePolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct RecyclePolicy {
     /// Retention.
     pub lifecycle: Lifecycle,
@@ -500,9 +517,10 @@ pub struct MappingPolicy {
     pub path: String,
 }
 
-/// The policy JSON of a mounted context (§6.3); every key but `mappingPolicy` is always present.
+/// The policy JSON of a mounted context (§6.3). Encoding writes every key but an absent
+/// `mappingPolicy`; decoding fills missing keys with the Python SDK's defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct SyncPolicy {
     /// Upload policy.
     pub upload_policy: UploadPolicy,
@@ -521,31 +539,61 @@ pub struct SyncPolicy {
     pub mapping_policy: Option<MappingPolicy>,
 }
 
+impl Default for UploadPolicy {
+    fn default() -> Self {
+        Self {
+            auto_upload: true,
+            upload_strategy: UploadStrategy::UploadBeforeResourceRelease,
+            upload_mode: UploadMode::File,
+        }
+    }
+}
+
+impl Default for DownloadPolicy {
+    fn default() -> Self {
+        Self {
+            auto_download: true,
+            download_strategy: DownloadStrategy::DownloadAsync,
+        }
+    }
+}
+
+impl Default for DeletePolicy {
+    fn default() -> Self {
+        Self {
+            sync_local_file: true,
+        }
+    }
+}
+
+impl Default for ExtractPolicy {
+    fn default() -> Self {
+        Self {
+            extract: true,
+            delete_src_file: true,
+            extract_to_current_folder: false,
+        }
+    }
+}
+
+impl Default for RecyclePolicy {
+    fn default() -> Self {
+        Self {
+            lifecycle: Lifecycle::Forever,
+            paths: vec![String::new()],
+        }
+    }
+}
+
 impl Default for SyncPolicy {
     /// The Python SDK's `SyncPolicy()`.
     fn default() -> Self {
         Self {
-            upload_policy: UploadPolicy {
-                auto_upload: true,
-                upload_strategy: UploadStrategy::UploadBeforeResourceRelease,
-                upload_mode: UploadMode::File,
-            },
-            download_policy: DownloadPolicy {
-                auto_download: true,
-                download_strategy: DownloadStrategy::DownloadAsync,
-            },
-            delete_policy: DeletePolicy {
-                sync_local_file: true,
-            },
-            extract_policy: ExtractPolicy {
-                extract: true,
-                delete_src_file: true,
-                extract_to_current_folder: false,
-            },
-            recycle_policy: RecyclePolicy {
-                lifecycle: Lifecycle::Forever,
-                paths: vec![String::new()],
-            },
+            upload_policy: UploadPolicy::default(),
+            download_policy: DownloadPolicy::default(),
+            delete_policy: DeletePolicy::default(),
+            extract_policy: ExtractPolicy::default(),
+            recycle_policy: RecyclePolicy::default(),
             bw_list: BwList::default(),
             mapping_policy: None,
         }

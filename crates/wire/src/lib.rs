@@ -53,6 +53,7 @@ pub mod endpoints;
 pub mod envelope;
 pub mod error;
 pub mod error_code;
+pub mod headers;
 pub mod path;
 pub mod request;
 mod serde_util;

@@ -32,6 +32,23 @@ pub(crate) mod json_string {
     }
 }
 
+/// [`json_string`] for a field with a default: `null` and `""` decode as the default.
+pub(crate) mod json_string_or_default {
+    use super::*;
+
+    pub(crate) use super::json_string::serialize;
+
+    pub(crate) fn deserialize<'de, T: DeserializeOwned + Default, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Null => Ok(T::default()),
+            Value::String(text) if text.trim().is_empty() => Ok(T::default()),
+            other => json_string::from_value(other).map_err(D::Error::custom),
+        }
+    }
+}
+
 /// [`json_string`] for an optional field; `null` and `""` decode as `None`.
 pub(crate) mod json_string_opt {
     use super::*;

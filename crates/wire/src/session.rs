@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::context::PersistenceData;
-use crate::serde_util::{json_string, json_string_opt, lenient, lenient_opt};
+use crate::serde_util::{
+    json_string, json_string_opt, json_string_or_default, lenient, lenient_opt,
+};
 use crate::tools::McpTool;
 
 /// Session labels: a flat string-to-string map (sent as a JSON string on the wire).
@@ -240,8 +242,8 @@ pub mod status {
 /// getSessionInfo data: `{"status": "RUNNING"}` (`Status` accepted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionStatusData {
-    /// The status, see [`status`].
-    #[serde(alias = "Status")]
+    /// The status, see [`status`]; empty when absent.
+    #[serde(default, alias = "Status")]
     pub status: String,
 }
 
@@ -280,7 +282,7 @@ pub struct ListSessionParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     /// Label filter (AND of all pairs), a JSON string.
-    #[serde(default, with = "json_string")]
+    #[serde(default, with = "json_string_or_default")]
     pub labels: Labels,
     /// List sessions of every owner (never sent by the SDK).
     #[serde(
@@ -336,7 +338,7 @@ pub struct GetLabelParams {
 #[serde(rename_all = "camelCase")]
 pub struct LabelsData {
     /// The labels (a JSON string on the wire).
-    #[serde(default, with = "json_string")]
+    #[serde(default, with = "json_string_or_default")]
     pub labels: Labels,
     /// Number of labels.
     #[serde(
@@ -386,6 +388,7 @@ pub struct DesktopInfo {
 #[serde(rename_all = "camelCase")]
 pub struct McpResourceData {
     /// The session id.
+    #[serde(default)]
     pub session_id: String,
     /// Browser-viewable URL.
     #[serde(default)]

@@ -858,8 +858,12 @@ fn context_status_is_doubly_encoded() {
         ("SdkCtx-1", "/home/user/project", sync_status::SUCCESS)
     );
     assert_eq!(
-        (item.task_type, item.start_time, item.finish_time),
-        (SyncMode::Download, Some(1_767_225_600), Some(1_767_225_601))
+        (item.mode(), item.start_time, item.finish_time),
+        (
+            Some(SyncMode::Download),
+            Some(1_767_225_600),
+            Some(1_767_225_601)
+        )
     );
     assert!(item.is_terminal());
 
@@ -1032,4 +1036,28 @@ fn tool_outputs_feed_the_shell_and_code_parsers() {
         (run.success, run.error_message.as_str()),
         (false, "ValueError: bad")
     );
+}
+
+#[test]
+fn decoding_tolerates_what_other_clients_and_the_cloud_leave_out() {
+    use agbcloud_wire::context::{ContextStatusItem, UploadMode};
+
+    // A policy with only some keys gets the Python SDK's defaults for the rest.
+    let policy: SyncPolicy =
+        serde_json::from_str(r#"{"uploadPolicy": {"uploadMode": "Archive"}}"#).unwrap();
+    assert_eq!(policy.upload_policy.upload_mode, UploadMode::Archive);
+    assert!(policy.upload_policy.auto_upload);
+    assert_eq!(
+        policy.download_policy,
+        SyncPolicy::default().download_policy
+    );
+    // Task types other than upload/download exist; they decode and are not sync directions.
+    let item: ContextStatusItem =
+        serde_json::from_str(r#"{"taskType": "extract", "status": "Running"}"#).unwrap();
+    assert_eq!(item.mode(), None);
+    // Empty status data and empty labels strings.
+    let status: SessionStatusData = serde_json::from_str("{}").unwrap();
+    assert_eq!(status.status, "");
+    let labels: LabelsData = serde_json::from_str(r#"{"labels": ""}"#).unwrap();
+    assert!(labels.labels.is_empty());
 }

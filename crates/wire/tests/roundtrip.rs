@@ -177,7 +177,7 @@ prop_compose! {
 }
 
 prop_compose! {
-    fn status_item()(context_id in text(), path in text(), status in text(), task_type in sync_mode(),
+    fn status_item()(context_id in text(), path in text(), status in text(), task_type in prop_oneof![Just("upload".to_owned()), Just("download".to_owned()), text()],
                      start_time in of(any::<i64>()), finish_time in of(any::<i64>()), error_message in text()) -> ContextStatusItem {
         ContextStatusItem { context_id, path, status, task_type, start_time, finish_time, error_message }
     }

@@ -10,7 +10,7 @@ use crate::error::WireError;
 pub const CALL_TOOL_PATH: &str = "/callTool";
 
 /// The header carrying the session token on this route and on the WebSocket handshake.
-pub const ACCESS_TOKEN_HEADER: &str = "X-Access-Token";
+pub const ACCESS_TOKEN_HEADER: &str = crate::headers::ACCESS_TOKEN;
 
 /// The URL of the link route: `linkUrl` without trailing `/`, then `/callTool`.
 pub fn call_tool_url(link_url: &str) -> String {
