@@ -144,3 +144,15 @@ pub(crate) fn string_or_null<'de, D: Deserializer<'de>>(
 ) -> Result<String, D::Error> {
     Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
+
+/// An integer kept only when the JSON value is an integer; anything else is `None`.
+pub(crate) fn integer_or_none<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    Ok(Value::deserialize(deserializer)?.as_i64())
+}
+
+/// A number, or `0.0` for anything else (`null`, a string...).
+pub(crate) fn number_or_zero<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Value::deserialize(deserializer)?.as_f64().unwrap_or(0.0))
+}

@@ -1061,3 +1061,131 @@ fn decoding_tolerates_what_other_clients_and_the_cloud_leave_out() {
     let labels: LabelsData = serde_json::from_str(r#"{"labels": ""}"#).unwrap();
     assert!(labels.labels.is_empty());
 }
+
+#[test]
+fn run_code_stream_folds_into_a_result() {
+    use agbcloud_wire::stream::{RunCodeStream, StreamStep};
+
+    let frames = [
+        r#"{"invocationId": "i", "source": "wuying_codespace", "target": "SDK", "data": {"phase": "event", "seq": 1, "eventType": "stdout", "chunk": "hello\n"}}"#,
+        r#"{"invocationId": "i", "source": "wuying_codespace", "target": "SDK", "data": {"phase": "event", "seq": 2, "eventType": "result", "result": {"mime": {"text/plain": "42", "text": "ignored alias"}, "isMainResult": true}}}"#,
+        r#"{"invocationId": "i", "source": "wuying_codespace", "target": "SDK", "data": {"phase": "end", "seq": 3, "status": "finished", "executionCount": 6, "executionTime": 1.02}}"#,
+    ];
+    let mut stream = RunCodeStream::new();
+    let steps: Vec<StreamStep> = frames
+        .iter()
+        .map(|f| stream.push(&ServerFrame::parse(f).unwrap().data))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            StreamStep::Continue,
+            StreamStep::Continue,
+            StreamStep::Finished
+        ]
+    );
+    assert_eq!(stream.logs().stdout, ["hello\n"]);
+    let run = stream.finish();
+    assert!(run.success);
+    assert_eq!((run.execution_count, run.execution_time), (Some(6), 1.02));
+    assert_eq!(
+        run.results,
+        [ExecutionResult::text("42", true)],
+        "MIME keys only on the stream path"
+    );
+
+    // An error event fails the run; its message is the error message; traceback carries the trace id.
+    let mut stream = RunCodeStream::new();
+    stream.push(&ServerFrame::parse(r#"{"invocationId": "i", "data": {"phase": "event", "eventType": "error", "error": {"code": "NameError", "message": "name 'x' is not defined", "traceId": "t-1"}}}"#).unwrap().data);
+    stream.push(&ServerFrame::parse(r#"{"invocationId": "i", "data": {"phase": "end", "status": "finished", "executionCount": "7", "executionTime": null}}"#).unwrap().data);
+    let run = stream.finish();
+    assert!(!run.success);
+    assert_eq!(run.error_message, "name 'x' is not defined");
+    assert_eq!(
+        run.error
+            .as_ref()
+            .map(|e| (e.name.as_str(), e.traceback.as_str())),
+        Some(("NameError", "traceId=t-1"))
+    );
+    assert_eq!(
+        (run.execution_count, run.execution_time),
+        (None, 0.0),
+        "a non-integer count is dropped"
+    );
+
+    // executionError wins; a bare failed status leaves the message empty.
+    let mut stream = RunCodeStream::new();
+    stream.push(&StreamData::end(
+        2,
+        Some(1),
+        0.5,
+        Some("ValueError: bad".into()),
+    ));
+    let run = stream.finish();
+    assert_eq!(
+        (run.success, run.error_message.as_str()),
+        (false, "ValueError: bad")
+    );
+    let mut stream = RunCodeStream::new();
+    stream.push(
+        &ServerFrame::parse(
+            r#"{"invocationId": "i", "data": {"phase": "end", "status": "failed"}}"#,
+        )
+        .unwrap()
+        .data,
+    );
+    let run = stream.finish();
+    assert_eq!((run.success, run.error_message.as_str()), (false, ""));
+
+    // A non-empty `error` string fails the stream whatever the phase.
+    let frame = ServerFrame::parse(r#"{"invocationId": "i", "data": {"phase": "end", "status": "finished", "error": "kernel died"}}"#).unwrap();
+    let mut stream = RunCodeStream::new();
+    assert_eq!(
+        stream.push(&frame.data),
+        StreamStep::Failed("kernel died".into())
+    );
+    assert_eq!(stream.finish().error_message, "kernel died");
+
+    // A non-object result is plain text.
+    let frame = ServerFrame::parse(r#"{"invocationId": "i", "data": {"phase": "event", "eventType": "result", "result": "7"}}"#).unwrap();
+    let mut stream = RunCodeStream::new();
+    stream.push(&frame.data);
+    stream.push(&StreamData::end(2, None, 0.0, None));
+    assert_eq!(stream.finish().results, [ExecutionResult::text("7", false)]);
+}
+
+#[test]
+fn server_stream_helpers_render_what_the_client_reads() {
+    use agbcloud_wire::stream::{RunCodeStream, StreamStep};
+
+    let html = ExecutionResult {
+        html: Some("<b>x</b>".into()),
+        ..ExecutionResult::text("x", false)
+    };
+    let payloads = [
+        StreamData::stdout(1, "a\n"),
+        StreamData::stderr(2, "w\n"),
+        StreamData::result(3, &html),
+        StreamData::result(4, &ExecutionResult::text("2", true)),
+        StreamData::end(5, Some(3), 0.25, None),
+    ];
+    let mut stream = RunCodeStream::new();
+    for data in &payloads {
+        let frame = ServerFrame::new("inv", "wuying_codespace", data.clone());
+        let json = frame.to_json();
+        assert!(json.len() < agbcloud_wire::stream::MAX_FRAME_BYTES);
+        let step = stream.push(&ServerFrame::parse(&json).unwrap().data);
+        assert_eq!(
+            step == StreamStep::Finished,
+            matches!(data, StreamData::End(_))
+        );
+    }
+    let run = stream.finish();
+    assert!(run.success);
+    assert_eq!(
+        (run.logs.stdout.as_slice(), run.logs.stderr.as_slice()),
+        (&["a\n".to_owned()][..], &["w\n".to_owned()][..])
+    );
+    assert_eq!(run.results, [html, ExecutionResult::text("2", true)]);
+    assert_eq!(run.main_text(), "2");
+}
