@@ -303,9 +303,25 @@ def _agb_main():
             return value
         return value if isinstance(value, str) else str(value)
 
+    def figure_png(fig):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close(fig)  # shown: not emitted again at the end of the cell
+        return encode("image/png", buf.getvalue())
+
+    def is_figure(obj):
+        return (type(obj).__module__ or "").startswith("matplotlib.figure") and hasattr(obj, "savefig")
+
     def bundle(obj):
         data = {}
-        if not isinstance(obj, type):
+        if is_figure(obj):
+            try:
+                data["image/png"] = figure_png(obj)
+            except Exception:
+                pass
+        elif not isinstance(obj, type):
             for meth, mime in reprs:
                 fn = getattr(obj, meth, None)
                 if callable(fn):
@@ -356,9 +372,7 @@ def _agb_main():
             return
         for num in plt.get_fignums():
             fig = plt.figure(num)
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", bbox_inches="tight")
-            data = {"image/png": encode("image/png", buf.getvalue()), "text/plain": repr(fig)}
+            data = {"image/png": figure_png(fig), "text/plain": repr(fig)}
             emit_result(data, False)
         plt.close("all")
 
@@ -443,6 +457,52 @@ def _agb_main():
             value = "<unprintable %s>" % type(e).__name__
         return {"name": type(e).__name__, "value": value, "traceback": text}
 
+    def shell_line(indent, cmd):
+        return "%s(__import__('os').system(%r), None)[1]" % (indent, cmd)
+
+    def translate_magics(code):
+        """IPython-style `!cmd`, `%pip`, `%matplotlib` and `%%bash` cells, as plain Python."""
+        lines = code.split("\n")
+        head = lines[0].strip()
+        if head in ("%%bash", "%%sh", "%%script bash", "%%script sh"):
+            return shell_line("", "\n".join(lines[1:]))
+        changed = False
+        for i, line in enumerate(lines):
+            body = line.lstrip()
+            indent = line[: len(line) - len(body)]
+            if body.startswith("!"):
+                lines[i] = shell_line(indent, body[1:])
+            elif body.startswith(("%pip ", "%conda ")):
+                tool = body[1:].split(None, 1)
+                if tool[0] == "pip":
+                    cmd = "%s -m pip %s" % (sys.executable, tool[1] if len(tool) > 1 else "")
+                else:
+                    cmd = body[1:]
+                lines[i] = shell_line(indent, cmd)
+            elif body.startswith(("%matplotlib", "%config", "%load_ext", "%reload_ext", "%autoreload")):
+                lines[i] = indent + "pass"
+            elif body.startswith(("%cd ", "%env ")):
+                name, _, arg = body[1:].partition(" ")
+                arg = arg.strip()
+                if name == "cd":
+                    lines[i] = "%s__import__('os').chdir(%r)" % (indent, arg)
+                else:
+                    key, _, value = arg.replace("=", " ", 1).partition(" ")
+                    lines[i] = "%s__import__('os').environ.__setitem__(%r, %r)" % (indent, key, value.strip())
+            else:
+                continue
+            changed = True
+        return "\n".join(lines) if changed else None
+
+    def parse(code, fname):
+        try:
+            return compile(code, fname, "exec", parse_flags | flags, dont_inherit=True)
+        except SyntaxError:
+            translated = translate_magics(code)
+            if translated is None:
+                raise
+            return compile(translated, fname, "exec", parse_flags | flags, dont_inherit=True)
+
     def run_cell(code):
         state["count"] += 1
         fname = "<cell-%d>" % state["count"]
@@ -451,7 +511,7 @@ def _agb_main():
         error = None
         value = None
         try:
-            tree = compile(code, fname, "exec", parse_flags | flags, dont_inherit=True)
+            tree = parse(code, fname)
             last = None
             if tree.body and isinstance(tree.body[-1], Expr):
                 last = Expression(tree.body.pop().value)

@@ -274,6 +274,28 @@ async fn hostile_code() {
 }
 
 #[tokio::test]
+async fn ipython_style_shell_and_magics() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = kernels(&dir);
+    let run = py(&k, "%matplotlib inline\n!echo hi\nfor i in range(2):\n    !echo $HOME\n%env AGB_X=1\nimport os\nos.environ['AGB_X']").await;
+    assert!(run.is_ok(), "{run:?}");
+    let home = dir.path().to_string_lossy();
+    assert_eq!(run.stdout_text(), format!("hi\n{home}\n{home}\n"));
+    assert_eq!(run.main_text(), Some("'1'"));
+    let run = py(&k, "%%bash\necho a\necho b >&2").await;
+    assert_eq!(
+        (run.stdout_text().as_str(), run.stderr_text().as_str()),
+        ("a\n", "b\n")
+    );
+    assert!(run.results.is_empty(), "{:?}", run.results);
+    // a real syntax error is still reported as such
+    assert_eq!(
+        py(&k, "!echo x\nx = (").await.error.expect("error").name,
+        "SyntaxError"
+    );
+}
+
+#[tokio::test]
 async fn top_level_await() {
     let dir = tempfile::tempdir().unwrap();
     let k = kernels(&dir);

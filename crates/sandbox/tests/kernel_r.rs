@@ -1,10 +1,12 @@
-//! R kernel tests on the host launcher. This host has no `Rscript`: the kernel must say so.
+//! R kernel tests on the host launcher.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use agbcloud_sandbox::host::HostLauncher;
 use agbcloud_sandbox::kernel::{KernelConfig, KernelError, KernelSet};
+
+const T: Duration = Duration::from_secs(30);
 
 fn has_rscript() -> bool {
     std::process::Command::new("sh")
@@ -15,26 +17,14 @@ fn has_rscript() -> bool {
 }
 
 #[tokio::test]
-async fn r_kernel() {
+async fn missing_rscript_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let k = KernelSet::new(
-        Arc::new(HostLauncher::new()),
-        KernelConfig::default().with_home(dir.path()),
-    );
-    let res = k
-        .execute("R", "x <- 41", Duration::from_secs(30), None)
-        .await;
-    if has_rscript() {
-        assert!(res.expect("R runs").is_ok());
-        let run = k
-            .execute("r", "cat('hi\\n')\nx + 1", Duration::from_secs(30), None)
-            .await
-            .unwrap();
-        assert_eq!(run.stdout_text(), "hi\n");
-        assert_eq!(run.main_text(), Some("[1] 42"));
-        return;
-    }
-    match res {
+    let config = KernelConfig {
+        rscript: "Rscript-not-here".into(),
+        ..KernelConfig::default()
+    };
+    let k = KernelSet::new(Arc::new(HostLauncher::new()), config.with_home(dir.path()));
+    match k.execute("R", "x <- 41", T, None).await {
         Err(KernelError::Unavailable { language, reason }) => {
             assert_eq!(language, "r");
             assert_eq!(reason, "Rscript is not installed on this host");
@@ -42,9 +32,45 @@ async fn r_kernel() {
         other => panic!("expected Unavailable, got {other:?}"),
     }
     // unsupported names fail before anything starts
-    let err = k
-        .execute("ruby", "1", Duration::from_secs(1), None)
-        .await
-        .unwrap_err();
+    let err = k.execute("ruby", "1", T, None).await.unwrap_err();
     assert!(matches!(err, KernelError::UnsupportedLanguage(_)), "{err}");
+}
+
+#[tokio::test]
+async fn r_kernel_on_this_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = KernelSet::new(
+        Arc::new(HostLauncher::new()),
+        KernelConfig::default().with_home(dir.path()),
+    );
+    let res = k.execute("r", "x <- 41", T, None).await;
+    if !has_rscript() {
+        assert!(
+            matches!(res, Err(KernelError::Unavailable { .. })),
+            "{res:?}"
+        );
+        eprintln!(
+            "skipped the R driver checks: Rscript is not installed (apt-get install r-base-core)"
+        );
+        return;
+    }
+    assert!(res.expect("R runs").is_ok());
+    let run = k
+        .execute("r", "cat('hi\\n')\nx + 1", T, None)
+        .await
+        .unwrap();
+    assert_eq!(run.stdout_text(), "hi\n");
+    assert_eq!(run.main_text(), Some("[1] 42"));
+    let run = k
+        .execute("r", "print('a')\nstop('boom')", T, None)
+        .await
+        .unwrap();
+    assert_eq!(run.stdout_text(), "[1] \"a\"\n");
+    assert_eq!(run.error.expect("error").value, "boom");
+    let run = k
+        .execute("r", "message('note')\nlength(c(1, 2, 3))", T, None)
+        .await
+        .unwrap();
+    assert_eq!(run.stderr_text(), "note\n");
+    assert_eq!(run.main_text(), Some("[1] 3"));
 }

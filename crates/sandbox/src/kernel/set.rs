@@ -12,7 +12,7 @@ pub type KernelHandle = Arc<tokio::sync::Mutex<Box<dyn Kernel>>>;
 
 /// The kernels of one session, by language. Cells of different languages may run at the same
 /// time; cells of one language queue. A kernel that died or was killed after a timeout is
-/// started again (with fresh state) by the next execution.
+/// started again (with fresh state) in the background right away; the next cell waits for it.
 #[derive(Debug)]
 pub struct KernelSet {
     launcher: Arc<dyn Launch>,
@@ -63,9 +63,25 @@ impl KernelSet {
     ) -> Result<Execution, KernelError> {
         let language = Language::parse(language)
             .ok_or_else(|| KernelError::UnsupportedLanguage(language.to_owned()))?;
-        let kernel = self.kernel(language);
-        let mut kernel = kernel.lock().await;
-        kernel.execute(code, timeout, events).await
+        let handle = self.kernel(language);
+        let mut kernel = handle.clone().lock_owned().await;
+        let result = kernel.execute(code, timeout, events).await;
+        if result
+            .as_ref()
+            .is_ok_and(|run| !kernel.is_running() && run.error.is_some())
+        {
+            // Killed after a timeout or died: start the replacement now, in the background, so
+            // the next cell finds it warm (it waits for the lock meanwhile).
+            let restart = async move {
+                if let Err(err) = kernel.start().await {
+                    tracing::warn!(%err, "restarting a kernel failed");
+                }
+            };
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(restart);
+            }
+        }
+        result
     }
 
     /// Languages whose kernel is running now.
