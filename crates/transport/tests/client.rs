@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use agbcloud_transport::{
-    Backoff, CallOptions, Clock, HyperClient, RetryConfig, Sleep, TimeoutConfig, TokioClock,
-    Transport, TransportBuilder,
+    Backoff, CallOptions, Clock, FixedRandom, HyperClient, RetryConfig, Sleep, TimeoutConfig,
+    TokioClock, Transport, TransportBuilder,
 };
 use bytes::Bytes;
 use http::{Request, StatusCode};

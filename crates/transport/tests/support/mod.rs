@@ -321,7 +321,7 @@ impl TestBody {
     fn partial(body: &'static str, kill: Option<mpsc::UnboundedSender<()>>) -> Self {
         Self {
             chunk: Some(Bytes::from_static(body.as_bytes())),
-            pause: Some(Box::pin(tokio::time::sleep(Duration::from_millis(20)))),
+            pause: Some(Box::pin(tokio::time::sleep(Duration::from_millis(100)))),
             kill,
         }
     }
