@@ -99,10 +99,16 @@ async fn connection_refused_then_server_comes_up() {
         FaultServer::serve(listener, [], Reply::ok(), Tls::Plain)
     });
     let transport = builder(&format!("http://{addr}"))
-        .retry(RetryConfig::default().max_attempts(8).backoff(Backoff::new(
-            Duration::from_millis(50),
-            Duration::from_millis(200),
-        )))
+        // The largest delays (50, 100, 200, 200, ... ms): the server is up before they run out.
+        .random(FixedRandom::new(1.0))
+        .retry(
+            RetryConfig::default()
+                .max_attempts(10)
+                .backoff(Backoff::new(
+                    Duration::from_millis(50),
+                    Duration::from_millis(200),
+                )),
+        )
         .build()
         .expect("builds");
     // Create is not idempotent, but a refused connection never sent it.
