@@ -443,3 +443,36 @@ async fn sequential_calls_reuse_one_kept_alive_connection() {
     assert_eq!(server.requests(), 50);
     assert_eq!(server.accepted(), 1, "one connection, kept alive");
 }
+
+#[tokio::test]
+async fn idle_connections_expire_and_the_idle_cap_applies() {
+    let server = FaultServer::start([], Reply::ok()).await;
+    let client = HyperClient::builder()
+        .pool_idle_timeout(Some(Duration::from_millis(100)))
+        .build()
+        .expect("client");
+    let transport = Transport::builder()
+        .endpoint(server.url())
+        .http_send(client)
+        .build()
+        .expect("builds");
+    transport.send(post(), &idempotent()).await.expect("first");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    transport.send(post(), &idempotent()).await.expect("second");
+    assert_eq!(server.accepted(), 2, "the idle connection expired");
+
+    let server = FaultServer::start([], Reply::ok()).await;
+    let client = HyperClient::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let transport = Transport::builder()
+        .endpoint(server.url())
+        .http_send(client)
+        .build()
+        .expect("builds");
+    for _ in 0..3 {
+        transport.send(post(), &idempotent()).await.expect("call");
+    }
+    assert_eq!(server.accepted(), 3, "no idle connection is kept");
+}
