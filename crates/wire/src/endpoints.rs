@@ -5,7 +5,7 @@
 
 use crate::endpoint::{Endpoint, Method, SuccessRule};
 use crate::request::ApiCall;
-use crate::{context, session, tools};
+use crate::{context, envelope, session, tools};
 
 /// `POST /mcp/createSession`: Creates a session; judged by `data.sessionId`, never present on failure.
 ///
@@ -58,7 +58,7 @@ pub const GET_SESSION_INFO: Endpoint = Endpoint {
 
 /// `POST /mcp/releaseSessionAsync`: Starts releasing a session; the SDK then polls getSessionInfo until it is gone.
 ///
-/// Idempotent: no. Response data: [`session::Ignored`].
+/// Idempotent: no. Response data: [`envelope::Ignored`].
 pub const RELEASE_SESSION_ASYNC: Endpoint = Endpoint {
     name: "ReleaseSessionAsync",
     method: Method::Post,
@@ -72,7 +72,7 @@ pub const RELEASE_SESSION_ASYNC: Endpoint = Endpoint {
 
 /// `POST /mcp/releaseSession`: Releases a session (low-level client only).
 ///
-/// Idempotent: no. Response data: [`session::Ignored`].
+/// Idempotent: no. Response data: [`envelope::Ignored`].
 pub const RELEASE_SESSION: Endpoint = Endpoint {
     name: "ReleaseSession",
     method: Method::Post,
@@ -100,7 +100,7 @@ pub const LIST_SESSION: Endpoint = Endpoint {
 
 /// `POST /mcp/refreshSessionIdleTime`: Keep-alive: restarts the session's idle timer.
 ///
-/// Idempotent: yes. Response data: [`session::Ignored`].
+/// Idempotent: yes. Response data: [`envelope::Ignored`].
 pub const REFRESH_SESSION_IDLE_TIME: Endpoint = Endpoint {
     name: "RefreshSessionIdleTime",
     method: Method::Post,
@@ -156,7 +156,7 @@ pub const GET_MCP_RESOURCE: Endpoint = Endpoint {
 
 /// `POST /sdk/SetLabel`: Replaces a session's labels; note the capital-L `Labels` query key.
 ///
-/// Idempotent: yes. Response data: [`session::Ignored`].
+/// Idempotent: yes. Response data: [`envelope::Ignored`].
 pub const SET_LABEL: Endpoint = Endpoint {
     name: "SetLabel",
     method: Method::Post,
@@ -240,7 +240,7 @@ pub const GET_CONTEXT: Endpoint = Endpoint {
 
 /// `POST /sdk/ModifyContext`: Renames a context.
 ///
-/// Idempotent: yes. Response data: [`session::Ignored`].
+/// Idempotent: yes. Response data: [`envelope::Ignored`].
 pub const MODIFY_CONTEXT: Endpoint = Endpoint {
     name: "ModifyContext",
     method: Method::Post,
@@ -254,7 +254,7 @@ pub const MODIFY_CONTEXT: Endpoint = Endpoint {
 
 /// `POST /sdk/DeleteContext`: Deletes a context.
 ///
-/// Idempotent: no. Response data: [`session::Ignored`].
+/// Idempotent: no. Response data: [`envelope::Ignored`].
 pub const DELETE_CONTEXT: Endpoint = Endpoint {
     name: "DeleteContext",
     method: Method::Post,
@@ -268,7 +268,7 @@ pub const DELETE_CONTEXT: Endpoint = Endpoint {
 
 /// `POST /sdk/ClearContext`: Starts clearing a context's files; its state goes `clearing`, then `available`.
 ///
-/// Idempotent: no. Response data: [`session::Ignored`].
+/// Idempotent: no. Response data: [`envelope::Ignored`].
 pub const CLEAR_CONTEXT: Endpoint = Endpoint {
     name: "ClearContext",
     method: Method::Post,
@@ -282,7 +282,7 @@ pub const CLEAR_CONTEXT: Endpoint = Endpoint {
 
 /// `POST /sdk/SyncContext`: Syncs mounted contexts (absent mode means upload); progress via GetContextInfo.
 ///
-/// Idempotent: no. Response data: [`session::Ignored`].
+/// Idempotent: no. Response data: [`envelope::Ignored`].
 pub const SYNC_CONTEXT: Endpoint = Endpoint {
     name: "SyncContext",
     method: Method::Post,
@@ -338,7 +338,7 @@ pub const GET_CONTEXT_FILE_DOWNLOAD_URL: Endpoint = Endpoint {
 
 /// `POST /sdk/DeleteContextFile`: Deletes one file of a context.
 ///
-/// Idempotent: no. Response data: [`session::Ignored`].
+/// Idempotent: no. Response data: [`envelope::Ignored`].
 pub const DELETE_CONTEXT_FILE: Endpoint = Endpoint {
     name: "DeleteContextFile",
     method: Method::Post,
@@ -425,12 +425,12 @@ impl ApiCall for session::GetSessionInfoParams {
 
 impl ApiCall for session::ReleaseSessionAsyncParams {
     const ENDPOINT: &'static Endpoint = &RELEASE_SESSION_ASYNC;
-    type Data = session::Ignored;
+    type Data = envelope::Ignored;
 }
 
 impl ApiCall for session::ReleaseSessionParams {
     const ENDPOINT: &'static Endpoint = &RELEASE_SESSION;
-    type Data = session::Ignored;
+    type Data = envelope::Ignored;
 }
 
 impl ApiCall for session::ListSessionParams {
@@ -440,7 +440,7 @@ impl ApiCall for session::ListSessionParams {
 
 impl ApiCall for session::RefreshSessionIdleTimeParams {
     const ENDPOINT: &'static Endpoint = &REFRESH_SESSION_IDLE_TIME;
-    type Data = session::Ignored;
+    type Data = envelope::Ignored;
 }
 
 impl ApiCall for tools::CallToolParams {
@@ -460,7 +460,7 @@ impl ApiCall for session::GetMcpResourceParams {
 
 impl ApiCall for session::SetLabelParams {
     const ENDPOINT: &'static Endpoint = &SET_LABEL;
-    type Data = session::Ignored;
+    type Data = envelope::Ignored;
 }
 
 impl ApiCall for session::GetLabelParams {
@@ -485,22 +485,22 @@ impl ApiCall for context::GetContextParams {
 
 impl ApiCall for context::ModifyContextParams {
     const ENDPOINT: &'static Endpoint = &MODIFY_CONTEXT;
-    type Data = session::Ignored;
+    type Data = envelope::Ignored;
 }
 
 impl ApiCall for context::DeleteContextParams {
     const ENDPOINT: &'static Endpoint = &DELETE_CONTEXT;
-    type Data = session::Ignored;
+    type Data = envelope::Ignored;
 }
 
 impl ApiCall for context::ClearContextParams {
     const ENDPOINT: &'static Endpoint = &CLEAR_CONTEXT;
-    type Data = session::Ignored;
+    type Data = envelope::Ignored;
 }
 
 impl ApiCall for context::SyncContextParams {
     const ENDPOINT: &'static Endpoint = &SYNC_CONTEXT;
-    type Data = session::Ignored;
+    type Data = envelope::Ignored;
 }
 
 impl ApiCall for context::GetContextInfoParams {
@@ -520,7 +520,7 @@ impl ApiCall for context::GetContextFileDownloadUrlParams {
 
 impl ApiCall for context::DeleteContextFileParams {
     const ENDPOINT: &'static Endpoint = &DELETE_CONTEXT_FILE;
-    type Data = session::Ignored;
+    type Data = envelope::Ignored;
 }
 
 impl ApiCall for context::DescribeContextFilesParams {

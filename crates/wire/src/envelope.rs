@@ -215,6 +215,23 @@ impl<T: DeserializeOwned> Envelope<T> {
     }
 }
 
+/// Data of endpoints whose response `data` the SDK ignores. Decodes from anything; encodes as `{}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ignored;
+
+impl Serialize for Ignored {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        serializer.serialize_map(Some(0))?.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Ignored {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Ignored)
+    }
+}
+
 /// Request-id extraction: `envelope_id` if non-empty, else the `x-request-id` header value.
 pub fn request_id<'a>(envelope_id: &'a str, header: Option<&'a str>) -> Option<&'a str> {
     if !envelope_id.is_empty() {

@@ -62,7 +62,7 @@ pub mod stream;
 pub mod tools;
 
 pub use endpoint::{Endpoint, Method, SuccessRule};
-pub use envelope::{Envelope, request_id};
+pub use envelope::{Envelope, Ignored, request_id};
 pub use error::WireError;
 pub use error_code::ErrorCode;
 pub use path::{PathError, SandboxPath};

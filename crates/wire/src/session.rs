@@ -254,23 +254,6 @@ impl SessionStatusData {
     }
 }
 
-/// Data of endpoints whose response `data` the SDK ignores. Decodes from anything; encodes as `{}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Ignored;
-
-impl Serialize for Ignored {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        serializer.serialize_map(Some(0))?.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for Ignored {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Ignored)
-    }
-}
-
 /// `GET /sdk/ListSession`: `maxResults`, `nextToken`?, `labels` (always, `{}` for all), `isAll`?.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -20,7 +20,9 @@ use agbcloud_wire::tools::link::parse_link_response;
 use agbcloud_wire::tools::metrics::Metrics;
 use agbcloud_wire::tools::shell::{ShellArgs, parse_shell_result};
 use agbcloud_wire::tools::{CallToolParams, ToolArgs, ToolCallData};
-use agbcloud_wire::{Envelope, ErrorCode, SandboxPath, SuccessRule, decode_request, endpoints};
+use agbcloud_wire::{
+    Envelope, ErrorCode, Ignored, SandboxPath, SuccessRule, decode_request, endpoints,
+};
 use serde_json::json;
 
 // ---- §13: create with one mounted context -------------------------------------------------

@@ -16,7 +16,7 @@ use agbcloud_wire::tools::metrics::Metrics;
 use agbcloud_wire::tools::shell::{ShellArgs, ShellReport, parse_shell_result};
 use agbcloud_wire::tools::{CallToolParams, ContentItem, McpTool, NoArgs, ToolArgs, ToolCallData};
 use agbcloud_wire::{
-    ApiCall, Envelope, ErrorCode, SandboxPath, decode_query, decode_request, encode_query,
+    ApiCall, Envelope, ErrorCode, Ignored, SandboxPath, decode_query, decode_request, encode_query,
 };
 use proptest::collection::{btree_map, vec};
 use proptest::option::of;
