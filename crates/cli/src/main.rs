@@ -1,12 +1,29 @@
 //! The `agb` command-line tool.
 
-use clap::Parser;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
 
 /// Run code, commands and files in AGB sandboxes, locally or in the cloud.
 #[derive(Debug, Parser)]
 #[command(name = "agb", version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _cli = Cli::parse();
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the AGB API over the local sandbox engine.
+    Serve(serve::ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+    }
 }

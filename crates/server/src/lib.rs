@@ -33,3 +33,4 @@ pub use config::{AuthMode, ServerConfig};
 pub use embedded::Embedded;
 pub use error::ServerError;
 pub use router::Router;
+pub use serve::{RunningServer, Server};
