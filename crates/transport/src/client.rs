@@ -181,7 +181,8 @@ impl Default for HyperClientBuilder {
 }
 
 impl HyperClientBuilder {
-    /// Time allowed to open a TCP connection (`None`: the OS default).
+    /// Time allowed to open a TCP connection (`None`: the OS default). The TLS handshake is
+    /// bounded by the transport's attempt timeout.
     #[must_use]
     pub fn connect_timeout(mut self, limit: Option<Duration>) -> Self {
         self.connect_timeout = limit;

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 /// The transport's time limits. `None` means no limit.
 ///
-/// - `connect`: establishing a connection (TCP; used by the default client).
+/// - `connect`: opening a TCP connection (used by the default client; the TLS handshake
+///   counts against the attempt timeout).
 /// - `attempt`: one attempt, from sending until the whole response body has arrived.
 /// - `operation`: the whole call, all attempts and backoff delays included.
 ///
