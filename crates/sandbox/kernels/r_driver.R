@@ -3,12 +3,16 @@
 # 4-byte big-endian length + UTF-8 JSON, as for the Python driver. Output of each top-level
 # expression is sent when that expression finishes.
 local({
-  fd_path <- function(n) {
-    p <- paste0("/proc/self/fd/", n)
-    if (file.exists(p)) p else paste0("/dev/fd/", n)
+  # Reopening /proc/self/fd/N fails for pipes owned by another uid (in a sandbox); then a
+  # `cat` relays the inherited fd.
+  open_fd <- function(n, mode) {
+    con <- tryCatch(suppressWarnings(file(paste0("/proc/self/fd/", n), open = mode, raw = TRUE)),
+                    error = function(e) NULL)
+    if (!is.null(con)) return(con)
+    pipe(if (mode == "rb") paste0("exec cat <&", n) else paste0("exec cat >&", n), open = mode)
   }
-  inp <- file(fd_path(3), open = "rb", raw = TRUE)
-  out <- file(fd_path(4), open = "wb", raw = TRUE)
+  inp <- open_fd(3, "rb")
+  out <- open_fd(4, "wb")
 
   esc <- function(s) {
     s <- enc2utf8(paste(s, collapse = "\n"))

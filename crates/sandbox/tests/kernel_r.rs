@@ -73,4 +73,23 @@ async fn r_kernel_on_this_host() {
         .unwrap();
     assert_eq!(run.stderr_text(), "note\n");
     assert_eq!(run.main_text(), Some("[1] 3"));
+    let run = k
+        .execute(
+            "r",
+            "y <- 5\nwhile (TRUE) {}",
+            Duration::from_millis(500),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(run.timeout.is_some(), "{run:?}");
+    let run = k
+        .execute("r", "df <- data.frame(a = 1:2)\nnrow(df) + x", T, None)
+        .await
+        .unwrap();
+    assert_eq!(run.main_text(), Some("[1] 43"), "{run:?}");
+    let run = k.execute("r", "f <- function( {", T, None).await.unwrap();
+    assert_eq!(run.error.expect("syntax").name, "SyntaxError");
+    let run = k.execute("r", "é <- 'ü'; é", T, None).await.unwrap();
+    assert_eq!(run.main_text(), Some("[1] \"ü\""), "{run:?}");
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agbcloud_sandbox::kernel::{KernelConfig, KernelSet, TimeoutOutcome};
+use agbcloud_sandbox::kernel::{KernelConfig, KernelError, KernelSet, TimeoutOutcome};
 use agbcloud_sandbox::{Engine, EngineConfig, Image, Limits};
 
 const T: Duration = Duration::from_secs(60);
@@ -74,6 +74,12 @@ async fn kernels_run_inside_a_sandbox() {
         .expect("java");
     let run = kernels.execute("java", "x + 1", T, None).await.unwrap();
     assert_eq!(run.main_text(), Some("42"), "{run:?}");
+
+    match kernels.execute("r", "x <- 41\nx + 1", T, None).await {
+        Ok(run) => assert_eq!(run.main_text(), Some("[1] 42"), "{run:?}"),
+        Err(KernelError::Unavailable { .. }) => eprintln!("R skipped: Rscript is not installed"),
+        Err(err) => panic!("R failed: {err}"),
+    }
 
     kernels.shutdown();
     sandbox.destroy().await.expect("destroy");
