@@ -12,8 +12,8 @@ use crate::serde_util::{exactly_true, lenient_opt, string_or_null};
 /// Every REST response: `{"success", "code", "message", "requestId", "httpStatusCode", "data", ...}`.
 ///
 /// Pagination fields of `ListSession` (and `count` of `DescribeContextFiles`) live at the top
-/// level, next to `data`. Capitalised keys (`Success`, `Code`, `Message`, `RequestId`) are
-/// accepted when decoding.
+/// level, next to `data`. Capitalised keys (`Success`, `Code`, `Message`, `RequestId`,
+/// `HttpStatusCode`) and an envelope nested in `body` are accepted when decoding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope<T> {
@@ -27,11 +27,17 @@ pub struct Envelope<T> {
     #[serde(default, alias = "Message", deserialize_with = "string_or_null")]
     pub message: String,
     /// The server's request id (fallback: the `x-request-id` header).
-    #[serde(default, alias = "RequestId", deserialize_with = "string_or_null")]
+    #[serde(
+        default,
+        alias = "RequestId",
+        alias = "request_id",
+        deserialize_with = "string_or_null"
+    )]
     pub request_id: String,
     /// Mirrors the HTTP status.
     #[serde(
         default,
+        alias = "HttpStatusCode",
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient_opt::deserialize"
     )]
@@ -201,7 +207,16 @@ impl<T: DeserializeOwned> Envelope<T> {
     /// The data of a failed envelope is best-effort: if it does not have the expected shape it
     /// is dropped rather than failing the whole decode, so the error code and message survive.
     pub fn from_slice(body: &[u8]) -> Result<Self, WireError> {
-        let mut raw: Envelope<Value> = serde_json::from_slice(body)
+        let mut value: Value = serde_json::from_slice(body)
+            .map_err(|err| WireError::json("response envelope", err))?;
+        // releaseSessionAsync responses may nest the envelope in `body` (Alibaba Cloud style).
+        if value.get("success").is_none()
+            && value.get("Success").is_none()
+            && let Some(inner) = value.get_mut("body").filter(|inner| inner.is_object())
+        {
+            value = inner.take();
+        }
+        let mut raw: Envelope<Value> = serde_json::from_value(value)
             .map_err(|err| WireError::json("response envelope", err))?;
         let data = match raw.data.take() {
             None => None,

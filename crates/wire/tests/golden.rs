@@ -1191,3 +1191,24 @@ fn server_stream_helpers_render_what_the_client_reads() {
     assert_eq!(run.results, [html, ExecutionResult::text("2", true)]);
     assert_eq!(run.main_text(), "2");
 }
+
+#[test]
+fn release_envelope_nested_in_body() {
+    let envelope: Envelope<Ignored> = Envelope::from_slice(
+        br#"{"body": {"Success": true, "Code": "ok", "RequestId": "R-9", "HttpStatusCode": 200}}"#,
+    )
+    .unwrap();
+    assert!(envelope.is_success(200, endpoints::RELEASE_SESSION_ASYNC.success));
+    assert_eq!(
+        (envelope.request_id.as_str(), envelope.http_status_code),
+        ("R-9", Some(200))
+    );
+    let plain: Envelope<serde_json::Value> =
+        Envelope::from_slice(br#"{"success": true, "requestId": "r", "data": {"body": 1}}"#)
+            .unwrap();
+    assert_eq!(
+        plain.data,
+        Some(serde_json::json!({"body": 1})),
+        "a normal envelope is not unwrapped"
+    );
+}
