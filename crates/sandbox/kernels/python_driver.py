@@ -78,17 +78,23 @@ def _agb_main():
         except (ValueError, TypeError, RecursionError):
             return "".join(encoder(finite(obj), 0))
 
+    def write_all(fd, data):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+
     def send(obj):
+        if St.child:
+            return  # only the driver process speaks the protocol
         data = dumps(obj).encode("utf-8", "replace")
         msg = len(data).to_bytes(4, "big") + data
         with lock:
-            view = memoryview(msg)
-            while view:
-                view = view[os.write(pout, view):]
+            write_all(pout, msg)
 
     class St:
         user = False  # True while user code runs: SIGINT raises KeyboardInterrupt
         pending = False  # SIGINT arrived while deferred
+        child = False  # in a process forked by user code
 
     def on_sigint(signum, frame):
         if St.user:
@@ -215,6 +221,12 @@ def _agb_main():
                 self.write(line)
 
         def _flush(self):
+            if St.child:  # forked by user code: plain writes, captured by the driver
+                text = "".join(self._buf)
+                self._buf.clear()
+                if text:
+                    write_all(self._fd, text.encode("utf-8", "replace"))
+                return
             with lock:
                 drain_fds()
                 if self._buf:
@@ -272,6 +284,26 @@ def _agb_main():
 
     for target in (fd_reader, flusher):
         _thread.start_new_thread(target, ())
+
+    def before_fork():
+        if not St.child:
+            try:
+                out.flush()
+                err.flush()
+            except Exception:
+                pass
+
+    def in_child():
+        nonlocal lock
+        lock = _thread.RLock()  # another thread may have held it at fork time
+        St.child = True
+        for fd in (pin, pout, r_out, r_err):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    os.register_at_fork(before=before_fork, after_in_child=in_child)
 
     # --- rich output ----------------------------------------------------------------------
     reprs = (
@@ -539,6 +571,8 @@ def _agb_main():
         finally:
             out.flush()
             err.flush()
+            if St.child:  # a fork of user code that fell through the cell
+                os._exit(0)
             with lock:
                 drain_fds(final=True)
                 send({"type": "done", "error": error})

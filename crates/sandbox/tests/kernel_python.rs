@@ -263,6 +263,16 @@ async fn hostile_code() {
     let run = py(&k, "import os\nos.write(1, b'\\x00\\x00\\x00\\x05junk')\n2").await;
     assert_eq!(run.main_text(), Some("2"));
     assert_eq!(run.stdout_text(), "\0\0\0\x05junk");
+    // forked children (multiprocessing, os.fork) print through the capture, not the protocol
+    let code = "import multiprocessing as mp, os\n\
+                def f(x):\n    print('child', x, flush=True)\n    return x * 2\n\
+                with mp.get_context('fork').Pool(2) as p:\n    r = p.map(f, [1, 2])\n\
+                if os.fork() == 0:\n    print('forked')\nelse:\n    os.wait()\nr";
+    let run = py(&k, code).await;
+    assert_eq!(run.main_text(), Some("[2, 4]"), "{run:?}");
+    let mut lines: Vec<_> = run.stdout_text().lines().map(String::from).collect();
+    lines.sort();
+    assert_eq!(lines, ["child 1", "child 2", "forked"]);
     // non-UTF-8 output and lone surrogates survive
     let run = py(
         &k,
