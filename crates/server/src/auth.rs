@@ -9,6 +9,13 @@ use crate::envelope::ApiError;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tenant(pub(crate) String);
 
+impl Tenant {
+    /// The tenant of API key `key`.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+}
+
 /// The key of an `authorization` header: `Bearer <key>` (scheme in any case) or a bare key.
 fn bearer_key(headers: &HeaderMap) -> Option<&str> {
     let value = headers

@@ -54,7 +54,10 @@ pub struct ServerConfig {
     pub default_image: Image,
     /// Resource limits of every session's sandbox.
     pub limits: Limits,
-    /// Advertise `linkUrl` (and serve `/callTool`) in session objects.
+    /// Advertise `linkUrl` in session objects. Off by default: the official SDK then sends
+    /// every tool call to `/mcp`, where a released session's failure carries the server's
+    /// "Session not found" message (on the link route the SDK only reports the HTTP status).
+    /// The `/link/callTool` route is served either way.
     pub link_route: bool,
 }
 
@@ -82,7 +85,7 @@ impl ServerConfig {
             images,
             default_image: Image::standard(),
             limits: Limits::default(),
-            link_route: true,
+            link_route: false,
         }
     }
 

@@ -65,6 +65,25 @@ impl Call<'_> {
         decode_params(self.query, self.body).map_err(|err| ApiError::bad_request(&err))
     }
 
+    /// A 400 naming `args` when it is not a JSON object (or a JSON string of one).
+    fn diagnose_args(&self) -> Option<ApiError> {
+        let body: serde_json::Value = serde_json::from_slice(self.body).ok()?;
+        let problem = match body.get("args")? {
+            serde_json::Value::String(text) => {
+                match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(serde_json::Value::Object(_)) => return None,
+                    Ok(_) => "it does not encode a JSON object".to_owned(),
+                    Err(err) => err.to_string(),
+                }
+            }
+            serde_json::Value::Object(_) => return None,
+            _ => "it is neither a string nor an object".to_owned(),
+        };
+        Some(ApiError::invalid(format!(
+            "invalid request: args must be a JSON object encoded as a string: {problem}"
+        )))
+    }
+
     fn session(&self, id: &str) -> Result<Arc<Session>, ApiError> {
         if id.is_empty() {
             return Err(ApiError::invalid("sessionId is required"));
@@ -191,7 +210,9 @@ impl Router {
                 Ok(envelope::ok_empty(rid))
             }
             "CallMcpTool" => {
-                let params: CallToolParams = call.decode()?;
+                let params: CallToolParams = call
+                    .decode()
+                    .map_err(|err| call.diagnose_args().unwrap_or(err))?;
                 let session = call.session(&params.session_id)?;
                 if params.name.is_empty() {
                     return Err(ApiError::invalid("name (the tool name) is required"));
