@@ -143,6 +143,10 @@ async fn timeouts_and_exit() {
         .unwrap();
     assert_eq!(run.timeout, Some(TimeoutOutcome::Interrupted), "{run:?}");
     assert_eq!(js(&k, "kept").await.main_text(), Some("3"));
+    let flood = "while (true) console.log('x'.repeat(100))";
+    let run = k.execute("js", flood, Duration::from_millis(300), None).await.unwrap();
+    assert_eq!(run.timeout, Some(TimeoutOutcome::Interrupted), "{:?}", run.error);
+    assert_eq!(js(&k, "kept").await.main_text(), Some("3"));
     let run = js(&k, "process.exit(2)").await;
     assert_eq!(run.error.expect("died").name, "KernelDied");
     let run = js(&k, "typeof kept").await;

@@ -208,6 +208,25 @@ async fn timeout_interrupts_and_kernel_survives() {
 }
 
 #[tokio::test]
+async fn timeout_while_flooding_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = kernels(&dir);
+    let code = "while True: print('x' * 100)";
+    let run = k
+        .execute("python", code, Duration::from_millis(300), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        run.timeout,
+        Some(TimeoutOutcome::Interrupted),
+        "{:?}",
+        run.error
+    );
+    assert!(run.stdout_text().len() <= KernelConfig::default().output_limit + 100);
+    assert_eq!(py(&k, "'alive'").await.main_text(), Some("'alive'"));
+}
+
+#[tokio::test]
 async fn timeout_kills_a_kernel_that_ignores_sigint() {
     let dir = tempfile::tempdir().unwrap();
     let k = kernels(&dir);

@@ -227,7 +227,19 @@ impl Process {
         let mut interrupted: Option<Instant> = None;
         let mut buf = Vec::with_capacity(4096);
         loop {
+            // Checked here too: a driver flooding output keeps the frame branch always ready.
             let timer = interrupted.map_or(deadline, |at| at + grace);
+            if Instant::now() >= timer {
+                if interrupted.is_some() {
+                    return Ok(End::Killed);
+                }
+                if let Err(err) = self.control.interrupt() {
+                    tracing::debug!(%err, "interrupting a kernel failed");
+                }
+                out.interrupted = true;
+                interrupted = Some(Instant::now());
+                continue;
+            }
             tokio::select! {
                 biased;
                 frame = self.frames.next() => {
@@ -262,17 +274,7 @@ impl Process {
                         }
                     }
                 },
-                () = sleep_until(timer) => {
-                    if interrupted.is_none() {
-                        if let Err(err) = self.control.interrupt() {
-                            tracing::debug!(%err, "interrupting a kernel failed");
-                        }
-                        out.interrupted = true;
-                        interrupted = Some(Instant::now());
-                    } else {
-                        return Ok(End::Killed);
-                    }
-                }
+                () = sleep_until(timer) => {}
             }
         }
     }
