@@ -76,6 +76,23 @@ pub(crate) mod json_string_opt {
     }
 }
 
+/// [`json_string_opt`] that drops a value it cannot decode instead of failing (for
+/// informational fields such as `toolList`, which the SDK parses best-effort).
+pub(crate) mod json_string_best_effort {
+    use super::*;
+
+    pub(crate) use super::json_string_opt::serialize;
+
+    pub(crate) fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Null => Ok(None),
+            other => Ok(json_string::from_value(other).ok()),
+        }
+    }
+}
+
 /// A number or boolean that may arrive as a string (query values are always strings).
 pub(crate) mod lenient {
     use std::fmt::Display;

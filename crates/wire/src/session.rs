@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::PersistenceData;
 use crate::serde_util::{
-    json_string, json_string_opt, json_string_or_default, lenient, lenient_opt,
+    json_string, json_string_best_effort, json_string_opt, json_string_or_default, lenient,
+    lenient_opt,
 };
 use crate::tools::McpTool;
 
@@ -101,7 +102,7 @@ impl CreateSessionParams {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolRoute {
     /// The tool name, e.g. `run_code`.
-    #[serde(alias = "Name")]
+    #[serde(default, alias = "Name")]
     pub name: String,
     /// The MCP server, e.g. `wuying_codespace`.
     #[serde(default, alias = "serverName", alias = "Server")]
@@ -148,11 +149,11 @@ pub struct SessionData {
     /// Per-session credential for the link route and WebSocket.
     #[serde(default, alias = "Token", skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-    /// Which server provides each tool (a JSON string on the wire).
+    /// Which server provides each tool (a JSON string on the wire; undecodable is `None`).
     #[serde(
         default,
         alias = "ToolList",
-        with = "json_string_opt",
+        with = "json_string_best_effort",
         skip_serializing_if = "Option::is_none"
     )]
     pub tool_list: Option<Vec<ToolRoute>>,

@@ -1212,3 +1212,31 @@ fn release_envelope_nested_in_body() {
         "a normal envelope is not unwrapped"
     );
 }
+
+#[test]
+fn tool_list_is_best_effort_and_text_items_without_text_count_as_empty() {
+    let data: SessionData =
+        serde_json::from_str(r#"{"sessionId": "s", "toolList": "not json"}"#).unwrap();
+    assert_eq!(
+        (data.session_id.as_deref(), data.tool_list),
+        (Some("s"), None),
+        "a bad toolList does not fail the create"
+    );
+    let data: SessionData =
+        serde_json::from_str(r#"{"sessionId": "s", "toolList": "[{\"server\": \"x\"}]"}"#).unwrap();
+    assert_eq!(
+        data.tool_list.unwrap()[0].name,
+        "",
+        "a nameless entry decodes"
+    );
+
+    let data: ToolCallData = serde_json::from_value(
+        json!({"content": [{"type": "text"}, {"type": "image", "data": "x"}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        data.result_text().as_deref(),
+        Some(""),
+        "Python joins item.get('text', '')"
+    );
+}

@@ -161,14 +161,15 @@ impl ToolCallData {
         }
     }
 
-    /// The result text as the SDK computes it (§3.2): all `text` items joined with `\n`; if
-    /// there are none, the `data` of the first `image` item; `None` for empty content.
+    /// The result text as the SDK computes it (§3.2): all `text` items joined with `\n` (an
+    /// item without `text` counts as empty); if there are none, the `data` of the first
+    /// `image` item; `None` for empty content.
     pub fn result_text(&self) -> Option<String> {
         let texts: Vec<&str> = self
             .content
             .iter()
             .filter(|item| item.kind == "text")
-            .filter_map(|item| item.text.as_deref())
+            .map(|item| item.text.as_deref().unwrap_or_default())
             .collect();
         if !texts.is_empty() {
             return Some(texts.join("\n"));
