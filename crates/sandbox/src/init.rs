@@ -65,8 +65,7 @@ fn setup(cfg: &InitConfig, ctrl: &OwnedFd) -> Result<(), String> {
     net::loopback_up().map_err(|e| format!("bring lo up: {e}"))?;
     proc::set_rlimit(libc::RLIMIT_CORE, 0).map_err(|e| format!("rlimit core: {e}"))?;
     for &(res, value) in &cfg.rlimits {
-        proc::set_rlimit(res, value)
-            .map_err(|e| format!("rlimit {res}: {e}"))?;
+        proc::set_rlimit(res, value).map_err(|e| format!("rlimit {res}: {e}"))?;
     }
     if cfg.rootless {
         // Root of the outer user namespace (the engine's uid) becomes `uid` in a nested one.

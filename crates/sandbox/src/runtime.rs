@@ -118,6 +118,14 @@ impl Engine {
         let stage = cfg.state_dir.join("stage");
         fs::create_dir_all(&stage).map_err(|e| eng("create staging dir", e))?;
 
+        // Reconciling and registering happen under one lock, so a starting engine never
+        // mistakes another one that is registering for a dead one.
+        let registry = sys::fs::open(
+            &cfg.state_dir.join("registry.lock"),
+            libc::O_RDWR | libc::O_CREAT,
+        )
+        .map_err(|e| eng("open registry lock", e))?;
+        sys::fs::lock(registry.as_fd()).map_err(|e| eng("lock registry", e))?;
         let layout = Layout::detect().ok();
         reconcile(&cfg, layout.as_ref());
 
@@ -148,6 +156,7 @@ impl Engine {
                 (None, Vec::new())
             }
         };
+        drop(registry);
         let seccomp = crate::seccomp::programs().map_err(SandboxError::Unsupported)?;
         let landlock = crate::landlock::abi_version() > 0;
         if !landlock {
@@ -330,7 +339,11 @@ fn reconcile(cfg: &EngineConfig, layout: Option<&Layout>) {
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if e.path().is_dir() && name.starts_with('e') && !live.contains(&name) {
+            if e.path().is_dir()
+                && name.starts_with('e')
+                && !live.contains(&name)
+                && !is_engine_alive(&cfg.state_dir.join(&name))
+            {
                 cgroup::purge_engine_dir(&e.path());
             }
         }

@@ -252,6 +252,12 @@ pub(crate) fn fstat(fd: BorrowedFd<'_>) -> io::Result<libc::stat> {
     lstatat(fd, c"")
 }
 
+/// Takes an exclusive `flock`, waiting for it; released when the fd closes.
+pub(crate) fn lock(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: valid fd.
+    retry(|| cvt(unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX) })).map(drop)
+}
+
 /// Takes an exclusive `flock` without waiting; `Ok(false)` when another holder has it.
 pub(crate) fn try_lock(fd: BorrowedFd<'_>) -> io::Result<bool> {
     // SAFETY: valid fd.
