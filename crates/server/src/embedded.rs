@@ -78,6 +78,11 @@ impl Embedded {
         self.inner.router.handle(request).await
     }
 
+    /// The router (and through it the shared state).
+    pub fn router(&self) -> &Router {
+        &self.inner.router
+    }
+
     /// Number of live sessions.
     pub fn session_count(&self) -> usize {
         self.inner.router.app().registry.len()
