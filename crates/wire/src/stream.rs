@@ -254,10 +254,9 @@ impl From<Value> for StreamResult {
                     .and_then(Value::as_object)
                     .cloned()
                     .unwrap_or_default(),
-                is_main_result: object
-                    .get("isMainResult")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
+                is_main_result: ["isMainResult", "is_main_result"]
+                    .iter()
+                    .any(|key| object.get(*key).and_then(Value::as_bool) == Some(true)),
             },
             Value::String(text) => Self::plain_text(text),
             other => Self::plain_text(other.to_string()),
@@ -479,10 +478,18 @@ impl RunCodeStream {
                     StreamEventKind::Stderr { chunk } => self.logs.stderr.push(chunk.clone()),
                     StreamEventKind::Result { result } => self.results.push(result.to_result()),
                     StreamEventKind::Error { error } => {
+                        let name = match error.code.as_str() {
+                            "" => "ExecutionError",
+                            code => code,
+                        };
+                        let traceback = match error.trace_id.as_str() {
+                            "" => String::new(),
+                            trace_id => format!("traceId={trace_id}"),
+                        };
                         self.error = Some(ExecutionError {
-                            name: error.code.clone(),
+                            name: name.to_owned(),
                             value: error.message.clone(),
-                            traceback: format!("traceId={}", error.trace_id),
+                            traceback,
                         });
                         self.error_event_message = Some(error.message.clone());
                     }
@@ -511,7 +518,8 @@ impl RunCodeStream {
 
     /// The outcome. Success means an `end` with status other than `failed`, no
     /// `executionError` and no `error` event; the message is `executionError`, else the error
-    /// event's message (a bare `failed` status leaves it empty, like the SDK).
+    /// event's message (a bare `failed` status leaves it empty, like the SDK). An
+    /// `executionError` without an error event becomes an `ExecutionError` error.
     pub fn finish(self) -> CodeExecution {
         let execution_error = self
             .end
@@ -534,13 +542,20 @@ impl RunCodeStream {
                 .end
                 .as_ref()
                 .is_some_and(|end| end.status != EndStatus::Failed);
+        let error = self.error.or_else(|| {
+            execution_error.map(|value| ExecutionError {
+                name: "ExecutionError".to_owned(),
+                value,
+                traceback: String::new(),
+            })
+        });
         CodeExecution {
             success,
             execution_count: self.end.as_ref().and_then(|end| end.execution_count),
             execution_time: self.end.as_ref().map_or(0.0, |end| end.execution_time),
             logs: self.logs,
             results: self.results,
-            error: self.error,
+            error,
             error_message,
         }
     }

@@ -1128,6 +1128,11 @@ fn run_code_stream_folds_into_a_result() {
         (run.success, run.error_message.as_str()),
         (false, "ValueError: bad")
     );
+    assert_eq!(
+        run.error.map(|e| (e.name, e.value)),
+        Some(("ExecutionError".to_owned(), "ValueError: bad".to_owned())),
+        "executionError becomes the error when no error event came"
+    );
     let mut stream = RunCodeStream::new();
     stream.push(
         &ServerFrame::parse(
