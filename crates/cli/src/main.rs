@@ -1,5 +1,7 @@
 //! The `agb` command-line tool.
 
+mod doctor;
+mod sandbox;
 mod serve;
 
 use std::process::ExitCode;
@@ -19,11 +21,18 @@ struct Cli {
 enum Command {
     /// Serve the AGB API over the local sandbox engine.
     Serve(serve::ServeArgs),
+    /// Work with local sandboxes directly.
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
+    /// Report which isolation features this host has, and which are missing.
+    Doctor,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Sandbox(cmd) => sandbox::run(cmd),
+        Command::Doctor => doctor::run(),
     }
 }
