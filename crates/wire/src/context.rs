@@ -599,3 +599,84 @@ impl Default for SyncPolicy {
         }
     }
 }
+
+/// A sync policy the official SDKs refuse before sending (wildcards in paths).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// A recycle-policy path contains `*`, `?`, `[` or `]`.
+    #[error(
+        "Wildcard patterns are not supported in recycle policy paths. Got: {0}. Please use exact directory paths instead."
+    )]
+    WildcardInRecyclePath(String),
+    /// A whitelist path contains a wildcard.
+    #[error(
+        "Wildcard patterns are not supported in path. Got: {0}. Please use exact directory paths instead."
+    )]
+    WildcardInWhiteListPath(String),
+    /// A whitelist exclude path contains a wildcard.
+    #[error(
+        "Wildcard patterns are not supported in exclude_paths. Got: {0}. Please use exact directory paths instead."
+    )]
+    WildcardInExcludePath(String),
+}
+
+fn has_wildcard(path: &str) -> bool {
+    path.contains(['*', '?', '[', ']'])
+}
+
+impl SyncPolicy {
+    /// The SDK's client-side checks, with its messages: no wildcards in recycle paths (blank
+    /// paths allowed), whitelist paths or exclude paths.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if let Some(path) = self
+            .recycle_policy
+            .paths
+            .iter()
+            .find(|p| !p.trim().is_empty() && has_wildcard(p))
+        {
+            return Err(PolicyError::WildcardInRecyclePath(path.clone()));
+        }
+        for white_list in &self.bw_list.white_lists {
+            if has_wildcard(&white_list.path) {
+                return Err(PolicyError::WildcardInWhiteListPath(
+                    white_list.path.clone(),
+                ));
+            }
+            if let Some(path) = white_list.exclude_paths.iter().find(|p| has_wildcard(p)) {
+                return Err(PolicyError::WildcardInExcludePath(path.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_are_refused_with_the_sdk_messages() {
+        assert_eq!(SyncPolicy::default().validate(), Ok(()));
+        let mut policy = SyncPolicy::default();
+        policy.recycle_policy.paths = vec![String::new(), "logs/*.txt".into()];
+        let err = policy.validate().unwrap_err();
+        assert!(err.to_string().starts_with(
+            "Wildcard patterns are not supported in recycle policy paths. Got: logs/*.txt."
+        ));
+        let mut policy = SyncPolicy::default();
+        policy.bw_list.white_lists = vec![WhiteList {
+            path: "/src".into(),
+            exclude_paths: vec!["/a?".into()],
+        }];
+        assert_eq!(
+            policy.validate(),
+            Err(PolicyError::WildcardInExcludePath("/a?".into()))
+        );
+        policy.bw_list.white_lists[0].path = "/s[r]c".into();
+        assert_eq!(
+            policy.validate(),
+            Err(PolicyError::WildcardInWhiteListPath("/s[r]c".into()))
+        );
+    }
+}
