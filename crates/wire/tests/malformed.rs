@@ -192,3 +192,36 @@ proptest! {
         let _ = parse_run_code_result(&nested);
     }
 }
+
+#[test]
+fn params_must_match_the_endpoint() {
+    use agbcloud_wire::{ApiRequest, endpoints};
+
+    let err = ApiRequest::for_endpoint(
+        &endpoints::GET_SESSION,
+        &serde_json::json!({"sessionId": "s", "bogus": 1}),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, WireError::UndeclaredField { endpoint: "GetSession", field } if field == "bogus"),
+        "{err}"
+    );
+    let err = ApiRequest::for_endpoint(&endpoints::GET_SESSION, "just a string").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WireError::NotA {
+                what: "request params",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // Null fields are simply omitted.
+    let request = ApiRequest::for_endpoint(
+        &endpoints::GET_LINK,
+        &serde_json::json!({"sessionId": "s", "port": null}),
+    )
+    .unwrap();
+    assert_eq!(request.path_and_query(), "/internet/getLink?sessionId=s");
+}
