@@ -4,6 +4,21 @@
 //! rules, tool arguments and result parsers, and `SandboxPath` validated remote paths.
 //! Nothing here opens a socket or needs an async runtime.
 //!
+//! | Module | What it holds |
+//! |---|---|
+//! | [`endpoint`], [`endpoints`] | `Endpoint` descriptors (generated from `api/agb-api.toml`), idempotency, success rules, routing |
+//! | [`request`] | `ApiCall`, `ApiRequest` building, query encoding, server-side request decoding |
+//! | [`envelope`], [`error_code`] | the response envelope, §1.6 success rules, request ids, error codes |
+//! | [`session`], [`context`] | params and data of the session, label, link, context and file-URL endpoints |
+//! | [`tools`] | tool calls: args, result parsers and renderers for `shell`, `run_code`, file tools, metrics, the link route |
+//! | [`stream`] | WebSocket frames and the `run_code` stream fold |
+//! | [`path`] | `SandboxPath` |
+//! | [`headers`] | header names, `Bearer` values |
+//! | [`error`] | `WireError` |
+//!
+//! Each text format of the protocol is defined once, in both directions: servers render with
+//! it and clients parse with it, so they cannot drift apart.
+//!
 //! Client side: build an [`ApiRequest`] from typed params, send it with any HTTP stack, and
 //! decode the body with [`Envelope::from_slice`]:
 //!
