@@ -4,7 +4,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::serde_util::{json_string, lenient, lenient_opt};
+use crate::serde_util::{json_string, lenient, lenient_opt, lenient_or_default};
 
 /// A context: `{id, name, state, createTime, lastUsedTime}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -339,8 +339,8 @@ pub struct ContextFileEntry {
     /// Modification time.
     #[serde(default)]
     pub gmt_modified: String,
-    /// Size in bytes.
-    #[serde(default, deserialize_with = "lenient::deserialize")]
+    /// Size in bytes (0 when absent or `null`).
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub size: u64,
     /// Storage status.
     #[serde(default)]

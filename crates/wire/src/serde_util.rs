@@ -124,6 +124,16 @@ pub(crate) mod lenient {
     }
 }
 
+/// [`lenient`] for a field with a default: `null` and `""` decode as the default.
+pub(crate) fn lenient_or_default<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: std::str::FromStr + DeserializeOwned + Default,
+    T::Err: std::fmt::Display,
+    D: Deserializer<'de>,
+{
+    Ok(lenient_opt::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// [`lenient`] for an optional field; `null` and `""` decode as `None`.
 pub(crate) mod lenient_opt {
     use std::fmt::Display;

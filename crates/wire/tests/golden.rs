@@ -1245,3 +1245,24 @@ fn tool_list_is_best_effort_and_text_items_without_text_count_as_empty() {
         "Python joins item.get('text', '')"
     );
 }
+
+#[test]
+fn context_file_entries_from_the_cloud() {
+    use agbcloud_wire::context::ContextFileEntry;
+
+    let envelope: Envelope<Vec<ContextFileEntry>> = Envelope::from_slice(
+        br#"{"success": true, "requestId": "r", "count": "2", "data": [
+            {"fileId": "f1", "fileName": "a.txt", "filePath": "/home/user/a.txt", "fileType": "file", "size": "12", "status": "ok"},
+            {"fileId": "f2", "fileName": "d", "filePath": "/home/user/d", "fileType": "directory", "size": null}
+        ]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        envelope.count,
+        Some(2),
+        "count at the top level, numeric string accepted"
+    );
+    let files = envelope.data.unwrap();
+    assert_eq!((files[0].size, files[1].size), (12, 0));
+    assert_eq!(files[0].file_path, "/home/user/a.txt");
+}
