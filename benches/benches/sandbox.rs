@@ -1,0 +1,95 @@
+//! Local sandbox latency, each beside a floor measured in the same run:
+//!
+//! * `sandbox/create_cold`: create a sandbox until it is ready (target ≤ 5 ms p50);
+//!   floor: `floor/spawn_true`, a plain spawn of `/bin/true` on the host;
+//! * `sandbox/echo_hi`: `echo hi` through `sh -c` in a live sandbox (target ≤ 4 ms p50);
+//!   floor: `floor/sh_echo_hi`, the same shell command spawned on the host;
+//! * `sandbox/pool_acquire`: take a ready sandbox from a full warm pool;
+//!   floor: `floor/spawn_true` again (a pool hit must cost far less than any spawn).
+//!
+//! Also prints the RSS and PSS of an idle sandbox before any kernel starts (target ≤ 1 MiB).
+//! Needs root (cgroups), like the sandbox's integration tests.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use agbcloud_sandbox::{CommandSpec, Engine, Image, Limits, Pool};
+use criterion::{Criterion, criterion_group, criterion_main};
+use tokio::runtime::Runtime;
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime")
+}
+
+fn floors(c: &mut Criterion) {
+    c.bench_function("floor/spawn_true", |b| {
+        b.iter(|| Command::new("/bin/true").stdout(Stdio::null()).status().expect("spawn /bin/true"))
+    });
+    c.bench_function("floor/sh_echo_hi", |b| {
+        b.iter(|| Command::new("/bin/sh").args(["-c", "echo hi"]).output().expect("spawn sh"))
+    });
+}
+
+fn sandbox(c: &mut Criterion) {
+    let rt = runtime();
+    let engine = Engine::new().expect("engine (run as root)");
+    let image = Image::standard();
+    let limits = Limits::default();
+
+    c.bench_function("sandbox/create_cold", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let sb = rt.block_on(engine.create(&image, &limits)).expect("create");
+                total += start.elapsed();
+                rt.block_on(sb.destroy()).expect("destroy");
+            }
+            total
+        })
+    });
+
+    let sb = rt.block_on(engine.create(&image, &limits)).expect("create");
+    c.bench_function("sandbox/echo_hi", |b| {
+        b.iter(|| {
+            let out = rt.block_on(sb.exec(CommandSpec::new("echo hi"))).expect("exec");
+            assert_eq!(out.stdout, b"hi\n");
+        })
+    });
+
+    // Idle memory of a fresh sandbox (its init only), before any kernel starts.
+    let idle = rt.block_on(engine.create(&image, &limits)).expect("create");
+    std::thread::sleep(Duration::from_millis(100));
+    let (rss, pss) = idle.memory_usage();
+    println!(
+        "sandbox/idle_memory: {} processes, RSS {:.2} MiB, PSS {:.2} MiB (target PSS <= 1 MiB)",
+        idle.pids().len(),
+        rss as f64 / 1048576.0,
+        pss as f64 / 1048576.0
+    );
+    drop(idle);
+
+    let pool = rt.block_on(async { Pool::new(engine.clone(), image.clone(), limits.clone(), 4) });
+    c.bench_function("sandbox/pool_acquire", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                rt.block_on(pool.wait_full());
+                let start = Instant::now();
+                let sb = rt.block_on(pool.acquire()).expect("acquire");
+                total += start.elapsed();
+                drop(sb);
+            }
+            total
+        })
+    });
+    drop(pool);
+    rt.block_on(sb.destroy()).ok();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    targets = floors, sandbox
+}
+criterion_main!(benches);
