@@ -83,7 +83,7 @@ impl<'s> FileSystem<'s> {
     }
 
     /// File information: size, kind, mode, times.
-    pub async fn stat(&self, path: impl IntoSandboxPath) -> Result<FileInfo> {
+    pub async fn stat(self, path: impl IntoSandboxPath) -> Result<FileInfo> {
         let text = self
             .tool(&GetFileInfoArgs::new(path.into_sandbox_path()?))
             .await?;
@@ -95,7 +95,7 @@ impl<'s> FileSystem<'s> {
     }
 
     /// True when `path` exists.
-    pub async fn exists(&self, path: impl IntoSandboxPath) -> Result<bool> {
+    pub async fn exists(self, path: impl IntoSandboxPath) -> Result<bool> {
         match self.stat(path).await {
             Ok(_) => Ok(true),
             Err(Error::Tool { .. }) => Ok(false),
@@ -104,14 +104,14 @@ impl<'s> FileSystem<'s> {
     }
 
     /// Reads a text file: `get_file_info`, then 51,200-byte ranges read in parallel.
-    pub async fn read_text(&self, path: impl IntoSandboxPath) -> Result<String> {
+    pub async fn read_text(self, path: impl IntoSandboxPath) -> Result<String> {
         let path = path.into_sandbox_path()?;
         let chunks = self.read_ranges(&path, None).await?;
         Ok(chunks.concat())
     }
 
     /// Reads a file's bytes (base64 on the wire), in parallel 51,200-byte ranges.
-    pub async fn read_bytes(&self, path: impl IntoSandboxPath) -> Result<Vec<u8>> {
+    pub async fn read_bytes(self, path: impl IntoSandboxPath) -> Result<Vec<u8>> {
         let path = path.into_sandbox_path()?;
         let chunks = self.read_ranges(&path, Some(ReadFormat::Binary)).await?;
         let mut bytes = Vec::new();
@@ -126,7 +126,7 @@ impl<'s> FileSystem<'s> {
     }
 
     async fn read_ranges(
-        &self,
+        self,
         path: &SandboxPath,
         format: Option<ReadFormat>,
     ) -> Result<Vec<String>> {
@@ -155,18 +155,18 @@ impl<'s> FileSystem<'s> {
 
     /// Writes a text file, replacing it: 51,200-character chunks, the first overwriting, the
     /// rest appending.
-    pub async fn write_text(&self, path: impl IntoSandboxPath, content: &str) -> Result<()> {
+    pub async fn write_text(self, path: impl IntoSandboxPath, content: &str) -> Result<()> {
         self.write_with_mode(path, content, WriteMode::Overwrite)
             .await
     }
 
     /// Appends text to a file (creating it if missing).
-    pub async fn append_text(&self, path: impl IntoSandboxPath, content: &str) -> Result<()> {
+    pub async fn append_text(self, path: impl IntoSandboxPath, content: &str) -> Result<()> {
         self.write_with_mode(path, content, WriteMode::Append).await
     }
 
     async fn write_with_mode(
-        &self,
+        self,
         path: impl IntoSandboxPath,
         content: &str,
         mode: WriteMode,
@@ -180,7 +180,7 @@ impl<'s> FileSystem<'s> {
 
     /// Writes bytes, replacing the file. UTF-8 content goes through `write_file`; other bytes
     /// are sent base64-encoded through the shell (`base64 -d`), as `write_file` carries text.
-    pub async fn write_bytes(&self, path: impl IntoSandboxPath, bytes: &[u8]) -> Result<()> {
+    pub async fn write_bytes(self, path: impl IntoSandboxPath, bytes: &[u8]) -> Result<()> {
         let path = path.into_sandbox_path()?;
         if let Ok(text) = std::str::from_utf8(bytes) {
             return self.write_text(path, text).await;
@@ -210,7 +210,7 @@ impl<'s> FileSystem<'s> {
     }
 
     /// Lists a directory.
-    pub async fn list(&self, path: impl IntoSandboxPath) -> Result<Vec<DirEntry>> {
+    pub async fn list(self, path: impl IntoSandboxPath) -> Result<Vec<DirEntry>> {
         let text = self
             .tool(&ListDirectoryArgs::new(path.into_sandbox_path()?))
             .await?;
@@ -218,7 +218,7 @@ impl<'s> FileSystem<'s> {
     }
 
     /// Creates a directory and its parents (`mkdir -p`).
-    pub async fn mkdir(&self, path: impl IntoSandboxPath) -> Result<()> {
+    pub async fn mkdir(self, path: impl IntoSandboxPath) -> Result<()> {
         self.tool(&CreateDirectoryArgs::new(path.into_sandbox_path()?))
             .await
             .map(drop)
@@ -226,7 +226,7 @@ impl<'s> FileSystem<'s> {
 
     /// Moves or renames a file or directory.
     pub async fn rename(
-        &self,
+        self,
         source: impl IntoSandboxPath,
         destination: impl IntoSandboxPath,
     ) -> Result<()> {
@@ -238,7 +238,7 @@ impl<'s> FileSystem<'s> {
     }
 
     /// Removes a file or directory.
-    pub async fn remove(&self, path: impl IntoSandboxPath) -> Result<()> {
+    pub async fn remove(self, path: impl IntoSandboxPath) -> Result<()> {
         self.tool(&DeleteFileArgs::new(path.into_sandbox_path()?))
             .await
             .map(drop)
@@ -247,7 +247,7 @@ impl<'s> FileSystem<'s> {
     /// Finds entries under `path` whose name matches the glob `pattern` (e.g. `*.txt`),
     /// skipping those matching any of `exclude`; full paths back.
     pub async fn search(
-        &self,
+        self,
         path: impl IntoSandboxPath,
         pattern: &str,
         exclude: &[&str],
@@ -264,7 +264,7 @@ impl<'s> FileSystem<'s> {
     /// Replaces `old` with `new` texts in a file, in order; `dry_run` only reports the diff.
     /// Returns the server's diff text.
     pub async fn edit(
-        &self,
+        self,
         path: impl IntoSandboxPath,
         edits: &[(&str, &str)],
         dry_run: bool,
@@ -286,7 +286,7 @@ impl<'s> FileSystem<'s> {
     /// Reads several text files in one call; `(path, content)` pairs in the server's order,
     /// contents trimmed as the official SDK does.
     pub async fn read_many<P: IntoSandboxPath>(
-        &self,
+        self,
         paths: impl IntoIterator<Item = P>,
     ) -> Result<Vec<(String, String)>> {
         let paths = paths
@@ -299,7 +299,7 @@ impl<'s> FileSystem<'s> {
 
     /// The changes in directory `path` since the previous call for it (the first call sets
     /// the baseline).
-    pub async fn changes(&self, path: impl IntoSandboxPath) -> Result<Vec<FileChangeEvent>> {
+    pub async fn changes(self, path: impl IntoSandboxPath) -> Result<Vec<FileChangeEvent>> {
         let text = self
             .tool(&GetFileChangeArgs::new(path.into_sandbox_path()?))
             .await?;
