@@ -1,8 +1,11 @@
 //! The `agb` command-line tool.
 
 mod doctor;
+mod exec;
+mod run;
 mod sandbox;
 mod serve;
+mod sessions;
 
 use std::process::ExitCode;
 
@@ -26,6 +29,12 @@ enum Command {
     Sandbox(sandbox::SandboxCommand),
     /// Report which isolation features this host has, and which are missing.
     Doctor,
+    /// Run code in a session and print stdout, stderr and the result.
+    Run(run::RunArgs),
+    /// Run a shell command in a session; exits with its exit code.
+    Exec(exec::ExecArgs),
+    /// Create, list, inspect and delete sessions.
+    Sessions(sessions::SessionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +43,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Sandbox(cmd) => sandbox::run(cmd),
         Command::Doctor => doctor::run(),
+        Command::Run(args) => run::run(args),
+        Command::Exec(args) => exec::run(args),
+        Command::Sessions(args) => sessions::run(args),
     }
 }
