@@ -1,8 +1,8 @@
-//! The sandbox init: pid 1 of each sandbox, run in the re-executed binary before `main`.
+//! The sandbox init: pid 1 of each sandbox, cloned by the zygote into fresh namespaces.
 //!
 //! It reads its [`InitConfig`] from the control socket (fd 3), builds the filesystem, brings
 //! `lo` up, drops to the sandbox user, sets `no_new_privs`, Landlock and seccomp, asks for
-//! SIGKILL when the engine's spawner thread dies (after the last credential change), says
+//! SIGKILL when the zygote dies (after the last credential change), says
 //! `Ready`, and then serves spawn and signal requests, reaping every process and reporting
 //! exit statuses. It exits when the control socket closes, which ends the pid namespace.
 
@@ -16,7 +16,7 @@ use crate::sys::hook::take_control_fd;
 use crate::sys::proc::{self, ExecArgs, Forked, Reaped};
 use crate::sys::{net, sock};
 
-/// Entry point from the pre-`main` hook; returns the exit code.
+/// Entry point in the freshly cloned child of the zygote; returns the exit code.
 pub(crate) fn run() -> i32 {
     proc::reset_signals();
     let Ok(ctrl) = take_control_fd() else {

@@ -28,6 +28,7 @@ mod sandbox;
 mod seccomp;
 mod supervisor;
 mod sys;
+mod zygote;
 
 pub use error::{Result, SandboxError};
 pub use exec::{

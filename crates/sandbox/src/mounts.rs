@@ -4,11 +4,11 @@
 //! then `pivot_root` and the old root detached.
 
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::proto::InitConfig;
-use crate::sys::fs::{lchown, mount, pivot_root, umount};
+use crate::sys::fs::{lchown, mknod_char, mount, pivot_root, umount};
 
 const NOSUID: libc::c_ulong = libc::MS_NOSUID;
 const NODEV: libc::c_ulong = libc::MS_NODEV;
@@ -142,8 +142,20 @@ pub(crate) fn build(cfg: &InitConfig, owner: (u32, u32)) -> Step<()> {
     )?;
     for d in DEVICES {
         let node = dev.join(d);
-        ctx("create", &node, fs::File::create(&node))?;
-        bind(&Path::new("/dev").join(d), &node, NOSUID | NOEXEC)?;
+        let host = Path::new("/dev").join(d);
+        if cfg.rootless {
+            // No mknod in a user namespace: bind the host's node instead.
+            ctx("create", &node, fs::File::create(&node))?;
+            bind(&host, &node, NOSUID | NOEXEC)?;
+        } else {
+            let rdev = ctx("stat", &host, fs::metadata(&host))?.rdev();
+            ctx("mknod", &node, mknod_char(&node, 0o666, rdev))?;
+            ctx(
+                "chmod",
+                &node,
+                fs::set_permissions(&node, fs::Permissions::from_mode(0o666)),
+            )?;
+        }
     }
     let shm = dev.join("shm");
     mkdir(&shm, 0o1777)?;

@@ -92,3 +92,17 @@ pub(crate) enum Reply {
         signal: Option<i32>,
     },
 }
+
+/// Supervisor → zygote.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CloneRequest {
+    /// `CLONE_NEW*` flags for the new init; its control socket is attached.
+    pub flags: i32,
+}
+
+/// Zygote → supervisor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CloneReply {
+    /// Host pid of the new init, or the error.
+    pub pid: Result<i32, String>,
+}

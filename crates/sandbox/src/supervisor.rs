@@ -1,6 +1,7 @@
-//! The engine's one long-lived thread: it clones every sandbox init (so PR_SET_PDEATHSIG is
-//! tied to a thread that lives as long as the engine) and watches all control sockets and
-//! pidfds with epoll, dispatching replies, reaping inits and removing their cgroups.
+//! The engine's one long-lived thread: it starts the zygote (so PR_SET_PDEATHSIG is tied to
+//! a thread that lives as long as the engine), has it clone every sandbox init, and watches
+//! all control sockets and pidfds with epoll, dispatching replies and removing the cgroups
+//! of inits that exited.
 
 use std::collections::HashMap;
 use std::io;
@@ -14,8 +15,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 use crate::cgroup::SessionCgroup;
+use crate::proto::{CloneReply, CloneRequest};
 use crate::proto::{Reply, Request};
-use crate::sys::hook::INIT_MARKER;
+use crate::sys::hook::ZYGOTE_MARKER;
 use crate::sys::proc::{self, ExecArgs};
 use crate::sys::{fs as sysfs, sock};
 
@@ -275,28 +277,43 @@ pub(crate) struct Supervisor {
 }
 
 impl Supervisor {
-    /// Starts the thread.
+    /// Starts the thread, which starts the zygote; fails if the zygote cannot start.
     pub(crate) fn start() -> io::Result<Supervisor> {
         let (tx, rx) = mpsc::channel();
         let wake = sock::eventfd()?;
         let wake_fd = wake.try_clone()?;
         let epoll = sock::Epoll::new()?;
         epoll.add(wake.as_raw_fd(), WAKE)?;
-        let null = sysfs::open(std::path::Path::new("/dev/null"), libc::O_RDWR)?;
+        let (started_tx, started_rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("agb-sandbox-supervisor".into())
             .spawn(move || {
+                // The zygote must be this thread's child: its parent-death signal follows
+                // the thread, which lives exactly as long as the engine.
+                let zygote = match Zygote::start() {
+                    Ok(z) => {
+                        started_tx.send(Ok(())).ok();
+                        z
+                    }
+                    Err(e) => {
+                        started_tx.send(Err(e)).ok();
+                        return;
+                    }
+                };
                 Reactor {
                     epoll,
                     wake: wake_fd,
                     rx,
-                    null,
+                    zygote,
                     live: HashMap::new(),
                     pending: Vec::new(),
                     next: 1,
                 }
                 .run()
             })?;
+        started_rx
+            .recv()
+            .map_err(|_| io::Error::other("supervisor thread died at start"))??;
         Ok(Supervisor {
             tx: Mutex::new(tx),
             wake,
@@ -330,11 +347,50 @@ impl Supervisor {
 
 const WAKE: u64 = 0;
 
+/// The zygote process and our end of its socket.
+struct Zygote {
+    ctrl: OwnedFd,
+    pid: libc::pid_t,
+}
+
+impl Zygote {
+    /// Re-executes this binary in zygote mode, with fds 0-2 on /dev/null and its socket at 3.
+    fn start() -> io::Result<Zygote> {
+        let args = ExecArgs::new(
+            "/proc/self/exe",
+            &["agb-sandbox-zygote".into()],
+            &[ZYGOTE_MARKER.into()],
+        )?;
+        let null = sysfs::open(std::path::Path::new("/dev/null"), libc::O_RDWR)?;
+        let (ours, theirs) = sock::seqpacket_pair()?;
+        let pid = proc::clone_exec(0, &args, theirs.as_raw_fd(), null.as_raw_fd())?;
+        Ok(Zygote { ctrl: ours, pid })
+    }
+
+    /// Clones a new init into `flags` namespaces with `init_ctrl` as its control socket.
+    fn clone_init(&self, flags: libc::c_int, init_ctrl: &OwnedFd) -> io::Result<libc::pid_t> {
+        let req = serde_json::to_vec(&CloneRequest { flags }).map_err(io::Error::other)?;
+        sock::send(self.ctrl.as_raw_fd(), &req, &[init_ctrl.as_raw_fd()])?;
+        let mut buf = [0u8; 4096];
+        let (n, _) = sock::recv(self.ctrl.as_raw_fd(), &mut buf, false)?
+            .ok_or_else(|| io::Error::other("sandbox zygote exited"))?;
+        let reply: CloneReply = serde_json::from_slice(&buf[..n]).map_err(io::Error::other)?;
+        reply.pid.map_err(io::Error::other)
+    }
+}
+
+impl Drop for Zygote {
+    fn drop(&mut self) {
+        proc::kill(self.pid, libc::SIGKILL).ok();
+        proc::wait(self.pid);
+    }
+}
+
 struct Reactor {
     epoll: sock::Epoll,
     wake: OwnedFd,
     rx: mpsc::Receiver<Cmd>,
-    null: OwnedFd,
+    zygote: Zygote,
     /// slot → sandbox; tokens are `slot * 2` (control socket) and `slot * 2 + 1` (pidfd).
     live: HashMap<u64, Arc<Shared>>,
     /// Reaped sandboxes whose cgroups were still busy: retry until this instant.
@@ -344,13 +400,6 @@ struct Reactor {
 
 impl Reactor {
     fn run(mut self) {
-        let Ok(args) = ExecArgs::new(
-            "/proc/self/exe",
-            &["agb-sandbox-init".into()],
-            &[INIT_MARKER.into()],
-        ) else {
-            return;
-        };
         let mut stopping = false;
         loop {
             let timeout = if self.pending.is_empty() && !stopping {
@@ -372,7 +421,7 @@ impl Reactor {
                                     rootless,
                                     reply,
                                 } = *req;
-                                let r = self.spawn(&args, &shared, &config, ns_flags, rootless);
+                                let r = self.spawn(&shared, &config, ns_flags, rootless);
                                 reply.send(r).ok();
                             }
                             Cmd::Stop => {
@@ -403,14 +452,13 @@ impl Reactor {
 
     fn spawn(
         &mut self,
-        args: &ExecArgs,
         shared: &Arc<Shared>,
         config: &[u8],
         ns_flags: libc::c_int,
         rootless: Option<(u32, u32)>,
     ) -> io::Result<()> {
         let (ours, theirs) = sock::seqpacket_pair()?;
-        let pid = proc::clone_exec(ns_flags, args, theirs.as_raw_fd(), self.null.as_raw_fd())?;
+        let pid = self.zygote.clone_init(ns_flags, &theirs)?;
         drop(theirs);
         let pidfd = Arc::new(proc::pidfd_open(pid)?);
         shared.pid.store(pid as u32, Ordering::Release);
@@ -480,11 +528,8 @@ impl Reactor {
         let Some(shared) = self.live.get(&slot).cloned() else {
             return;
         };
-        let pid = shared.pid();
-        // The init is our child: reap it (it may still be tearing its namespace down).
-        if let Ok(false) = proc::try_reap(pid) {
-            return;
-        }
+        // The pidfd is readable once the init exited, after the kernel tore its pid
+        // namespace down; the zygote (its parent) reaps it.
         if let Some(p) = shared
             .pidfd
             .lock()

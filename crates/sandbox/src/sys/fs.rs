@@ -58,6 +58,13 @@ pub(crate) fn pivot_root(new_root: &Path, put_old: &Path) -> io::Result<()> {
     cvt_long(unsafe { libc::syscall(libc::SYS_pivot_root, a.as_ptr(), b.as_ptr()) }).map(drop)
 }
 
+/// Creates a character device node (real root only).
+pub(crate) fn mknod_char(path: &Path, mode: u32, rdev: u64) -> io::Result<()> {
+    let p = cstr(path)?;
+    // SAFETY: NUL-terminated path; plain integers.
+    cvt(unsafe { libc::mknod(p.as_ptr(), libc::S_IFCHR | mode, rdev) }).map(drop)
+}
+
 /// `chown(2)` without following a final symlink.
 pub(crate) fn lchown(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
     let p = cstr(path)?;

@@ -1,14 +1,15 @@
 //! The pre-`main` hook that turns any binary linking this crate into the sandbox init.
 //!
-//! The engine re-executes `/proc/self/exe` with exactly one environment variable,
-//! [`INIT_MARKER`]. A constructor in `.init_array` sees it before `main` (before a test
-//! harness, a CLI parser or a tokio runtime start), runs [`crate::init::run`] and exits
-//! without ever returning into the host program.
+//! The engine re-executes `/proc/self/exe` once, with exactly one environment variable,
+//! [`ZYGOTE_MARKER`]. A constructor in `.init_array` sees it before `main` (before a test
+//! harness, a CLI parser or a tokio runtime start), runs [`crate::zygote::run`] (the
+//! single-threaded process that clones every sandbox init) and exits without ever returning
+//! into the host program.
 
 use std::ffi::{CStr, c_char, c_int};
 
-/// The one environment entry that selects the hidden sandbox-init mode.
-pub(crate) const INIT_MARKER: &str = "AGB_SANDBOX_INIT=1";
+/// The one environment entry that selects the hidden sandbox zygote mode.
+pub(crate) const ZYGOTE_MARKER: &str = "AGB_SANDBOX_ZYGOTE=1";
 
 /// Placed in `.init_array`: the dynamic loader calls it with `argc`, `argv` and `envp`.
 #[used]
@@ -20,13 +21,13 @@ extern "C" fn init_hook(_argc: c_int, _argv: *const *const c_char, envp: *const 
     if !has_marker(envp) {
         return;
     }
-    let code = std::panic::catch_unwind(crate::init::run).unwrap_or(126);
+    let code = std::panic::catch_unwind(crate::zygote::run).unwrap_or(126);
     // SAFETY: `_exit` never returns and is always safe to call; the init must not run the
     // host program's `main` or its atexit handlers.
     unsafe { libc::_exit(code) }
 }
 
-/// Whether the environment block holds exactly [`INIT_MARKER`].
+/// Whether the environment block holds exactly [`ZYGOTE_MARKER`].
 fn has_marker(envp: *const *const c_char) -> bool {
     if envp.is_null() {
         return false;
@@ -41,7 +42,7 @@ fn has_marker(envp: *const *const c_char) -> bool {
         }
         // SAFETY: `entry` is a non-NULL, NUL-terminated string from the environment block.
         let s = unsafe { CStr::from_ptr(entry) };
-        if s.to_bytes() == INIT_MARKER.as_bytes() {
+        if s.to_bytes() == ZYGOTE_MARKER.as_bytes() {
             return true;
         }
         i += 1;

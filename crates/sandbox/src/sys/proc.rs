@@ -91,6 +91,35 @@ pub(crate) fn clone_exec(
     Ok(pid as libc::pid_t)
 }
 
+/// Clones the calling process into new namespaces (`flags` are `CLONE_NEW*` bits) with fork
+/// semantics. Only call it from a single-threaded process (the zygote).
+pub(crate) fn clone_fork(flags: libc::c_int) -> io::Result<Forked> {
+    let clone_flags = (flags | libc::SIGCHLD) as libc::c_ulong;
+    // SAFETY: without CLONE_VM and with a NULL stack, clone behaves like fork; the zygote is
+    // single-threaded, so the child's copy of the address space holds no foreign locks.
+    let ret =
+        unsafe { libc::syscall(libc::SYS_clone, clone_flags, 0usize, 0usize, 0usize, 0usize) };
+    let pid = cvt_long(ret)?;
+    Ok(if pid == 0 {
+        Forked::Child
+    } else {
+        Forked::Parent(pid as libc::pid_t)
+    })
+}
+
+/// Closes every fd from `first` up.
+pub(crate) fn close_from(first: u32) {
+    // SAFETY: close_range only closes descriptors; callers no longer use them.
+    unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0u32) };
+}
+
+/// Waits for `pid` to exit and reaps it.
+pub(crate) fn wait(pid: libc::pid_t) {
+    let mut status = 0;
+    // SAFETY: `status` is a valid out pointer.
+    retry(|| cvt(unsafe { libc::waitpid(pid, &mut status, 0) })).ok();
+}
+
 /// The result of [`fork`].
 pub(crate) enum Forked {
     /// We are the child.
@@ -191,14 +220,6 @@ fn decode_status(status: libc::c_int) -> Reaped {
     } else {
         Reaped::Code(libc::WEXITSTATUS(status))
     }
-}
-
-/// Reaps `pid` if it has exited; `Ok(false)` when it is still running.
-pub(crate) fn try_reap(pid: libc::pid_t) -> io::Result<bool> {
-    let mut status = 0;
-    // SAFETY: `status` is a valid out pointer.
-    let r = retry(|| cvt(unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) }))?;
-    Ok(r == pid)
 }
 
 /// Sends `sig` to a pid (or, when negative, a process group).
