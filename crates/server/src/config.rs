@@ -294,6 +294,35 @@ mod tests {
     }
 
     #[test]
+    fn config_files_add_keys_and_override_settings() {
+        let dir = std::env::temp_dir().join(format!("agb-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("server.toml");
+        std::fs::write(
+            &path,
+            "api_keys = [\"from-file\"]\nreap_interval = \"2s\"\nmax_body = \"1MiB\"\n\
+             [images.custom]\nlowers = [\"/usr\"]\n",
+        )
+        .expect("write config");
+        let mut config = ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), []);
+        config.apply_file(&path).expect("valid file");
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(config.auth, AuthMode::Keys(["from-file".to_owned()].into()));
+        assert_eq!(config.reap_interval, Duration::from_secs(2));
+        assert_eq!(config.max_body, 1 << 20);
+        assert_eq!(config.image_for("custom").lowers, ["/usr"]);
+        assert!(config.validate().is_ok());
+        let mut broken = ServerConfig::embedded();
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(&path, "unknown_key = 1\n").expect("write config");
+        let err = broken
+            .apply_file(&path)
+            .expect_err("unknown keys are refused");
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(err.to_string().contains("unknown_key"), "{err}");
+    }
+
+    #[test]
     fn unknown_images_map_to_the_default() {
         let config = ServerConfig::embedded();
         assert_eq!(
