@@ -32,8 +32,17 @@ public class AgbJShellDriver {
     static final Object LOCK = new Object();
     static volatile boolean interrupted;
 
+    static final int MAX_FRAME = 48 << 20; // the host refuses frames over 64 MiB
+
     static void send(String json) {
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        if (body.length > MAX_FRAME) {
+            String note = "[output of " + body.length + " bytes dropped: too large]";
+            json = json.startsWith("{\"type\":\"done\"")
+                ? "{\"type\":\"done\",\"error\":" + error("OutputTooLarge", note, "") + "}"
+                : "{\"type\":\"stream\",\"name\":\"stderr\",\"text\":" + str(note + "\n") + "}";
+            body = json.getBytes(StandardCharsets.UTF_8);
+        }
         synchronized (LOCK) {
             try {
                 byte[] head = {(byte) (body.length >>> 24), (byte) (body.length >>> 16),

@@ -41,8 +41,16 @@
     }
   }
 
+  const MAX_FRAME = 48 << 20; // the host refuses frames over 64 MiB
   function send(obj) {
-    const body = Buffer.from(JSON.stringify(obj), 'utf8');
+    let body = Buffer.from(JSON.stringify(obj), 'utf8');
+    if (body.length > MAX_FRAME) {
+      const note = `[${obj.type} output of ${body.length} bytes dropped: too large]`;
+      obj = obj.type === 'done'
+        ? { type: 'done', error: { name: 'OutputTooLarge', value: note, traceback: '' } }
+        : { type: 'stream', name: 'stderr', text: `${note}\n` };
+      body = Buffer.from(JSON.stringify(obj), 'utf8');
+    }
     const head = Buffer.allocUnsafe(4);
     head.writeUInt32BE(body.length, 0);
     writeAll(Buffer.concat([head, body]));

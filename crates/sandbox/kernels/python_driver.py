@@ -45,6 +45,7 @@ def _agb_main():
 
     lock = _thread.RLock()
     chunk_limit = 1 << 16
+    max_frame = 48 << 20
 
     # JSON through the C accelerators of the `json` package, without importing it.
     encoder = _json.make_encoder(None, repr, _json.encode_basestring, None, ":", ",", False, False, False)
@@ -87,6 +88,13 @@ def _agb_main():
         if St.child:
             return  # only the driver process speaks the protocol
         data = dumps(obj).encode("utf-8", "replace")
+        if len(data) > max_frame:  # the host refuses frames over 64 MiB
+            note = "[%s output of %d bytes dropped: too large]" % (obj.get("type"), len(data))
+            if obj.get("type") == "done":
+                obj = {"type": "done", "error": {"name": "OutputTooLarge", "value": note, "traceback": ""}}
+            else:
+                obj = {"type": "stream", "name": "stderr", "text": note + "\n"}
+            data = dumps(obj).encode("utf-8", "replace")
         msg = len(data).to_bytes(4, "big") + data
         with lock:
             write_all(pout, msg)

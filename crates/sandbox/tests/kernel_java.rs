@@ -55,7 +55,15 @@ async fn java_snippets() {
     assert_eq!(run.timeout, Some(TimeoutOutcome::Interrupted), "{run:?}");
     assert_eq!(java(&k, "x").await.main_text(), Some("41"));
     let flood = "while (true) System.out.println(\"x\".repeat(100));";
-    let run = k.execute("java", flood, Duration::from_millis(500), None).await.unwrap();
-    assert_eq!(run.timeout, Some(TimeoutOutcome::Interrupted), "{:?}", run.error);
+    let run = k
+        .execute("java", flood, Duration::from_millis(500), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        run.timeout,
+        Some(TimeoutOutcome::Interrupted),
+        "{:?}",
+        run.error
+    );
     assert_eq!(java(&k, "x").await.main_text(), Some("41"));
 }

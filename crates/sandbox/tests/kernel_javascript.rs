@@ -144,13 +144,27 @@ async fn timeouts_and_exit() {
     assert_eq!(run.timeout, Some(TimeoutOutcome::Interrupted), "{run:?}");
     assert_eq!(js(&k, "kept").await.main_text(), Some("3"));
     let flood = "while (true) console.log('x'.repeat(100))";
-    let run = k.execute("js", flood, Duration::from_millis(300), None).await.unwrap();
-    assert_eq!(run.timeout, Some(TimeoutOutcome::Interrupted), "{:?}", run.error);
+    let run = k
+        .execute("js", flood, Duration::from_millis(300), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        run.timeout,
+        Some(TimeoutOutcome::Interrupted),
+        "{:?}",
+        run.error
+    );
     assert_eq!(js(&k, "kept").await.main_text(), Some("3"));
     let run = js(&k, "process.exit(2)").await;
     assert_eq!(run.error.expect("died").name, "KernelDied");
     let run = js(&k, "typeof kept").await;
     assert_eq!(run.main_text(), Some("'undefined'"));
+    // a value too large for one frame is replaced by a note
+    let run = js(&k, "'x'.repeat(60_000_000)").await;
+    assert!(run.main_text().unwrap().len() < 100_000, "util.inspect truncates long strings");
+    let run = js(&k, "display('h'.repeat(60_000_000), 'text/html')").await;
+    assert!(run.results.is_empty());
+    assert!(run.stderr_text().contains("too large"), "{:?}", run.stderr);
     // stdin is empty
     let run = js(&k, "require('fs').readFileSync(0).length").await;
     assert_eq!(run.main_text(), Some("0"), "{run:?}");
