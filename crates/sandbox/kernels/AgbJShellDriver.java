@@ -43,13 +43,16 @@ public class AgbJShellDriver {
                 : "{\"type\":\"stream\",\"name\":\"stderr\",\"text\":" + str(note + "\n") + "}";
             body = json.getBytes(StandardCharsets.UTF_8);
         }
+        // One array, one native write: Thread.stop (the interrupt) cannot split a frame.
+        byte[] frame = new byte[4 + body.length];
+        frame[0] = (byte) (body.length >>> 24);
+        frame[1] = (byte) (body.length >>> 16);
+        frame[2] = (byte) (body.length >>> 8);
+        frame[3] = (byte) body.length;
+        System.arraycopy(body, 0, frame, 4, body.length);
         synchronized (LOCK) {
             try {
-                byte[] head = {(byte) (body.length >>> 24), (byte) (body.length >>> 16),
-                    (byte) (body.length >>> 8), (byte) body.length};
-                proto.write(head);
-                proto.write(body);
-                proto.flush();
+                proto.write(frame);
             } catch (IOException e) {
                 Runtime.getRuntime().halt(0);
             }
