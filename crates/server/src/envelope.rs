@@ -126,9 +126,9 @@ impl ApiError {
     }
 }
 
-/// A wire error's text with serde's position details, which mean nothing to callers of a
-/// JSON-in-JSON API, kept: they help locate the problem in the body.
-fn describe(err: &WireError) -> String {
+/// A wire error's text: serde's own message (naming the field, the expected type and the
+/// position) without our "in request params" wrapper.
+pub(crate) fn describe(err: &WireError) -> String {
     match err {
         WireError::MalformedJson { source, .. } | WireError::WrongType { source, .. } => {
             source.to_string()

@@ -1,16 +1,36 @@
 //! The AGB HTTP API served over the local sandbox runtime.
 //!
 //! Its one job: speak the AGB protocol exactly, so that our SDK and the official SDKs work
-//! against a local engine, over a socket or in-process ([`Embedded`]).
+//! against a local engine, over a socket ([`Server`], `agb serve`) or in-process
+//! ([`Embedded`]). Every session runs in its own `agbcloud_sandbox::Sandbox`; code runs in
+//! the session's language kernels inside it, and the file tools see its own filesystem.
+//!
+//! What is served (agb-protocol.md §2–§4, §7, §8):
+//! - sessions: `createSession` (any image id; unknown ids use the default image), `getSession`,
+//!   `getSessionInfo`, `releaseSession`, `releaseSessionAsync`, `ListSession` (label filter,
+//!   top-level `nextToken`/`maxResults`/`count`), `SetLabel`/`GetLabel`,
+//!   `refreshSessionIdleTime`, `listTools`, `getMcpResource`;
+//! - tools through `POST /mcp`: `run_code`, `shell`, every file-system tool, `get_metrics`
+//!   ([`tools`]); the same dispatcher behind `POST /link/callTool` ([`link`]) and the
+//!   WebSocket at `/ws` ([`ws`]);
+//! - API keys and tenancy ([`auth`], [`registry`]): another key's session is "not found";
+//! - the idle reaper ([`reaper`]): tool calls and keep-alive restart the timer, status
+//!   polls do not.
+//!
+//! Context and file-transfer endpoints (§5–§6) and port forwarding answer
+//! `501 NotImplemented` envelopes.
+//!
+//! Embedded use, as the SDK facade does it:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), agbcloud_server::ServerError> {
 //! use agbcloud_server::{Embedded, ServerConfig};
 //!
-//! let engine = Embedded::start(ServerConfig::embedded())?;
-//! let send = engine.http_send(); // an agbcloud_transport::HttpSend, no socket
-//! # let _ = send;
-//! engine.shutdown().await;
+//! let engine = Embedded::start(ServerConfig::embedded())?; // sync, no runtime needed
+//! let send = engine.http_send(); // an agbcloud_transport::SharedHttpSend, no socket
+//! let base = engine.base_url(); // "http://embedded.agb.local"
+//! # let _ = (send, base);
+//! engine.shutdown().await; // destroys every session (dropping the last clone does too)
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]

@@ -200,18 +200,9 @@ pub(crate) fn args<A: ToolArgs>(args: &Map<String, Value>) -> Result<A, ApiError
         ApiError::invalid(format!(
             "invalid arguments for tool `{}`: {}",
             A::NAME,
-            detail(&err)
+            crate::envelope::describe(&err)
         ))
     })
-}
-
-fn detail(err: &WireError) -> String {
-    match err {
-        WireError::MalformedJson { source, .. } | WireError::WrongType { source, .. } => {
-            source.to_string()
-        }
-        other => other.to_string(),
-    }
 }
 
 /// Runs tool `name` on `session`. Tool-level failures are `isError` results; undecodable
