@@ -26,6 +26,9 @@ use crate::envelope::{ApiError, REQUEST_ID_HEADER, new_request_id};
 use crate::registry::Session;
 use crate::tools::{self, code};
 
+/// Largest frame the Python client accepts (its `websockets` default).
+const MAX_FRAME: usize = 1 << 20;
+
 /// Largest text chunk put in one frame (the Python client drops frames over 1 MiB; JSON
 /// escaping can double the size).
 const MAX_CHUNK: usize = 256 << 10;
@@ -199,7 +202,23 @@ struct Sender {
 impl Sender {
     fn data(&self, data: StreamData) {
         let frame = ServerFrame::new(self.invocation_id.clone(), self.source.clone(), data);
-        self.tx.send(Message::text(frame.to_json())).ok();
+        let mut json = frame.to_json();
+        if json.len() >= MAX_FRAME {
+            // Only a rich result can be this large (text is chunked): say so instead of
+            // sending a frame the client would close the connection over.
+            let note = StreamData::Event(StreamEvent {
+                seq: None,
+                kind: StreamEventKind::Stderr {
+                    chunk: format!(
+                        "[a result of {} bytes was not streamed: frames are limited to 1 MiB]\n",
+                        json.len()
+                    ),
+                },
+            });
+            json =
+                ServerFrame::new(self.invocation_id.clone(), self.source.clone(), note).to_json();
+        }
+        self.tx.send(Message::text(json)).ok();
     }
 
     fn event(&self, seq: &mut u64, kind: StreamEventKind) {

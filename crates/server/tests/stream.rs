@@ -147,6 +147,28 @@ async fn run_code_streams_output_as_it_happens_and_answers_pings() {
         }
     }
 
+    // Large output is split into frames under the client's 1 MiB limit.
+    let large = json!({
+        "invocationId": "00000000000000000000000000000001",
+        "source": "SDK", "target": "wuying_codespace",
+        "data": {"method": "run_code", "mode": "stream", "params": {
+            "language": "python", "timeoutS": 30, "code": "print('é' * 700000)"}}
+    });
+    socket.send(Message::text(large.to_string())).await.unwrap();
+    let mut stdout = String::new();
+    loop {
+        let Some(Ok(Message::Text(text))) = socket.next().await else {
+            continue;
+        };
+        assert!(text.len() < 1 << 20, "frame of {} bytes", text.len());
+        let frame: Value = serde_json::from_str(text.as_str()).unwrap();
+        match frame["data"]["phase"].as_str() {
+            Some("end") => break,
+            _ => stdout.push_str(frame["data"]["chunk"].as_str().unwrap_or_default()),
+        }
+    }
+    assert_eq!(stdout.chars().count(), 700_001);
+
     // After release the token is refused.
     let id = session["sessionId"].as_str().unwrap();
     h.post("/mcp/releaseSession", "key-a", json!({"sessionId": id}))
