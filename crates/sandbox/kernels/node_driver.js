@@ -159,6 +159,14 @@
   // Returns { code, async }: top-level const/let/class become var-like globals, so a later
   // cell may declare them again; cells with top-level await run in an async function.
   function prepare(code) {
+    // `{ a: 1 }` alone is an object, not a block, as in the Node REPL.
+    const trimmed = code.trim();
+    if (trimmed.startsWith('{') && trimmed.endsWith('}') && !trimmed.endsWith(';')) {
+      try {
+        new vm.Script(`(${trimmed})`);
+        code = `(${trimmed})`;
+      } catch (_) { /* a block after all */ }
+    }
     if (!acorn) return { code, async: false };
     let ast;
     try {

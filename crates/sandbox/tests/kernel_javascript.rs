@@ -45,6 +45,8 @@ async fn state_completion_value_and_redeclaration() {
         Some("[ 10, 20, 30 ]")
     );
     assert_eq!(js(&k, "'aaa'").await.main_text(), Some("'aaa'"));
+    assert_eq!(js(&k, "{ a: 1, b: [2] }").await.main_text(), Some("{ a: 1, b: [ 2 ] }"));
+    assert_eq!(js(&k, "{ let t = 4; t * 2 }").await.main_text(), Some("8"));
     assert_eq!(
         js(&k, "for (let i = 0; i < 2; i++) {}").await.main_text(),
         None

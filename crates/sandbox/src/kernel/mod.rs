@@ -6,6 +6,10 @@
 //! R runs the same way when `Rscript` exists. [`KernelSet`] holds a session's kernels by
 //! language, starts them lazily and restarts one that died or timed out.
 //!
+//! In a session, build the set on the session's [`Sandbox`](crate::Sandbox) (it implements
+//! `Launch`, so the drivers run inside it); [`HostLauncher`](crate::host::HostLauncher) runs
+//! them on the host, unsandboxed, for tests and development:
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), agbcloud_sandbox::kernel::KernelError> {
 //! use std::{sync::Arc, time::Duration};
