@@ -271,7 +271,7 @@ impl Engine {
         let (tx, rx) = oneshot::channel();
         let host_ids = rootless.then(|| (sys::proc::geteuid(), sys::proc::getegid()));
         // From here on, dropping `sandbox` kills and cleans up whatever was started.
-        let sandbox = Sandbox::new(self.clone(), shared.clone());
+        let sandbox = Sandbox::new(self.clone(), shared.clone(), limits.clone());
         inner
             .supervisor
             .spawn(SpawnReq {

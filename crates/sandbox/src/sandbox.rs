@@ -9,6 +9,7 @@ use crate::error::{Result, SandboxError};
 use crate::exec::{CommandOutput, CommandSpec, OutputChunk};
 use crate::files::Files;
 use crate::launch::{Launch, Launched, ProcessControl, ProcessSpec};
+use crate::limits::Limits;
 use crate::proto::Request;
 use crate::runtime::Engine;
 use crate::supervisor::{Phase, Shared};
@@ -26,6 +27,7 @@ pub struct Sandbox {
 #[derive(Debug)]
 struct Handle {
     engine: Engine,
+    limits: Limits,
     shared: Arc<Shared>,
     root: OnceLock<Arc<OwnedFd>>,
     expiry: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -41,10 +43,11 @@ impl Drop for Handle {
 }
 
 impl Sandbox {
-    pub(crate) fn new(engine: Engine, shared: Arc<Shared>) -> Sandbox {
+    pub(crate) fn new(engine: Engine, shared: Arc<Shared>, limits: Limits) -> Sandbox {
         Sandbox {
             inner: Arc::new(Handle {
                 engine,
+                limits,
                 shared,
                 root: OnceLock::new(),
                 expiry: Mutex::new(None),
@@ -101,6 +104,11 @@ impl Sandbox {
     /// The host pid of the sandbox's init (pid 1 inside).
     pub fn init_pid(&self) -> i32 {
         self.inner.shared.pid()
+    }
+
+    /// The limits the sandbox was created with (e.g. to size a JVM heap below `memory`).
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     /// The engine that owns this sandbox.
