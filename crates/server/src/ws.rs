@@ -151,7 +151,21 @@ fn on_text(
         Ok(ClientMessage::Invoke(frame)) => frame,
         Ok(_) => return,
         Err(err) => {
-            tracing::debug!(error = %err, "ignoring an undecodable websocket frame");
+            // Answer a malformed invocation that names itself, so its caller does not wait.
+            let id = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|value| value.get("invocationId")?.as_str().map(str::to_owned));
+            match id {
+                Some(invocation_id) => Sender {
+                    tx: tx.clone(),
+                    invocation_id,
+                    source: tools::CODE_SERVER.to_owned(),
+                }
+                .data(StreamData::Error(StreamFailure {
+                    error: Some(format!("invalid invocation frame: {err}")),
+                })),
+                None => tracing::debug!(error = %err, "ignoring an undecodable websocket frame"),
+            }
             return;
         }
     };

@@ -147,6 +147,22 @@ async fn run_code_streams_output_as_it_happens_and_answers_pings() {
         }
     }
 
+    // A malformed invocation that names itself gets an error frame, not silence.
+    socket
+        .send(Message::text(r#"{"invocationId":"bad1","data":{}}"#))
+        .await
+        .unwrap();
+    loop {
+        let Some(Ok(Message::Text(text))) = socket.next().await else {
+            continue;
+        };
+        let frame: Value = serde_json::from_str(text.as_str()).unwrap();
+        assert_eq!(frame["invocationId"], "bad1");
+        assert_eq!(frame["data"]["phase"], "error");
+        assert!(frame["data"]["error"].as_str().unwrap().contains("invalid"));
+        break;
+    }
+
     // Large output is split into frames under the client's 1 MiB limit.
     let large = json!({
         "invocationId": "00000000000000000000000000000001",
