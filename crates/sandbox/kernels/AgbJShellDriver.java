@@ -172,6 +172,9 @@ public class AgbJShellDriver {
         // Warm up javac and the execution engine so the first cell is fast.
         shell.eval("int $agbWarm = 1;");
         send("{\"type\":\"ready\",\"pid\":" + ProcessHandle.current().pid() + "}");
+        if (args.length > 0) {
+            compileInto(args[0]);
+        }
         while (true) {
             int len;
             try {
@@ -201,6 +204,45 @@ public class AgbJShellDriver {
         field.setAccessible(true);
         field.setInt(fd, n);
         return fd;
+    }
+
+    /**
+     * Started from source: compile this driver into {@code dir} in the background, so the next
+     * start runs the classes. The main class is moved in last, as the marker of a complete build.
+     */
+    static void compileInto(String dir) {
+        Thread t = new Thread(() -> {
+            try {
+                java.nio.file.Path target = java.nio.file.Path.of(dir);
+                java.nio.file.Path build = java.nio.file.Files.createTempDirectory(target, ".build");
+                javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+                OutputStream sink = OutputStream.nullOutputStream();
+                int rc = javac.run(null, sink, sink, "-nowarn", "-XDsuppressNotes", "-proc:none",
+                    "-d", build.toString(), target.resolve("AgbJShellDriver.java").toString());
+                if (rc == 0) {
+                    List<java.nio.file.Path> classes;
+                    try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(build)) {
+                        classes = s.sorted((a, b) -> a.getFileName().toString().equals("AgbJShellDriver.class") ? 1
+                            : b.getFileName().toString().equals("AgbJShellDriver.class") ? -1 : 0)
+                            .collect(Collectors.toList());
+                    }
+                    for (java.nio.file.Path c : classes) {
+                        java.nio.file.Files.move(c, target.resolve(c.getFileName()),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    }
+                }
+                try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(build)) {
+                    s.forEach(p -> p.toFile().delete());
+                }
+                java.nio.file.Files.deleteIfExists(build);
+            } catch (Throwable ignored) {
+                // no cache: the next start compiles from source again
+            }
+        }, "agb-self-compile");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
     }
 
     /** Runs every snippet of a cell; returns the error JSON or "null". */

@@ -66,4 +66,25 @@ async fn java_snippets() {
         run.error
     );
     assert_eq!(java(&k, "x").await.main_text(), Some("41"));
+
+    // The first start compiled the driver in the background; a new kernel runs the classes.
+    let driver_dir = dir.path().join(".agb");
+    let compiled = || {
+        std::fs::read_dir(&driver_dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|d| d.path().join("AgbJShellDriver.class").exists())
+    };
+    for _ in 0..100 {
+        if compiled() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(compiled(), "driver classes were not cached");
+    k.shutdown();
+    let run = java(&k, "String s = \"again\";\ns").await;
+    assert_eq!(run.main_text(), Some("\"again\""), "{run:?}");
+    assert_eq!(run.execution_count, 1);
 }
