@@ -228,13 +228,35 @@ impl Capture {
 }
 
 /// Reads whatever is already in the pipe without waiting (after the process exited).
+/// Bounded, so a background process that keeps writing cannot hold the call.
 fn drain(fd: &pipe::Receiver, cap: &mut Capture, tx: &Option<mpsc::UnboundedSender<OutputChunk>>) {
     let mut buf = [0u8; 16 * 1024];
-    while let Ok(n) = sys::proc::read(fd.as_raw_fd(), &mut buf) {
-        if n == 0 {
-            break;
+    for _ in 0..256 {
+        match sys::proc::read(fd.as_raw_fd(), &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => cap.push(&buf[..n], tx),
         }
-        cap.push(&buf[..n], tx);
+    }
+}
+
+/// Kills the command's process group if the caller stops waiting (the future is dropped).
+struct KillOnDrop<'a> {
+    shared: &'a Shared,
+    id: u64,
+    armed: bool,
+}
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let sig = Request::Signal {
+                id: self.id,
+                sig: libc::SIGKILL,
+                group: true,
+            };
+            self.shared.send(&sig, &[]).ok();
+            self.shared.unregister(self.id);
+        }
     }
 }
 
@@ -284,6 +306,11 @@ pub(crate) async fn run(
         );
     }
     drop((in_r, out_w, err_w));
+    let mut guard = KillOnDrop {
+        shared,
+        id,
+        armed: true,
+    };
 
     let writer = {
         let mut w = pipe::Sender::from_owned_fd(in_w).map_err(|e| io("stdin pipe", e))?;
@@ -331,6 +358,7 @@ pub(crate) async fn run(
         }
     };
     let duration = started.elapsed();
+    guard.armed = false;
     writer.abort();
     // The process has exited: take what it wrote, but do not wait for pipes that a
     // background process may keep open.

@@ -133,3 +133,26 @@ async fn parent_sigkill_leaves_nothing() {
     assert!(!std::path::Path::new(&cg).exists(), "{cg} not reconciled");
     assert!(!std::path::Path::new(&format!("/run/agbcloud/{dead_engine}")).exists());
 }
+
+#[tokio::test]
+async fn cancelled_exec_kills_its_process_group() {
+    let engine = engine();
+    let sb = sandbox(&engine).await;
+    let cancelled = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        sh(&sb, "sleep 100; echo never"),
+    )
+    .await;
+    assert!(cancelled.is_err());
+    let mut left = String::new();
+    for _ in 0..100 {
+        left = sh(&sb, "cat /proc/[0-9]*/comm | grep -c sleep")
+            .await
+            .stdout_str();
+        if left.trim() == "0" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(left.trim(), "0", "the cancelled command's sleep survived");
+}
