@@ -233,7 +233,18 @@ async fn serve_one(
             return into_full(error.into_response(&request_id));
         }
     };
-    into_full(router.handle(Request::from_parts(parts, body)).await)
+    let started = std::time::Instant::now();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let response = router.handle(Request::from_parts(parts, body)).await;
+    tracing::debug!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    into_full(response)
 }
 
 /// Options of `agb serve` (see [`serve_blocking`]).

@@ -76,9 +76,10 @@ pub fn upgrade(
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
+                let cap = app.config.max_body;
                 let config = WebSocketConfig::default()
-                    .max_message_size(Some(64 << 20))
-                    .max_frame_size(Some(16 << 20));
+                    .max_message_size(Some(cap))
+                    .max_frame_size(Some(cap));
                 let socket = WebSocketStream::from_raw_socket(
                     TokioIo::new(upgraded),
                     Role::Server,
