@@ -1,9 +1,11 @@
 //! Code execution: `session.code().run(code, language)`.
 //!
-//! Results arrive over the HTTP `run_code` call. Streaming callbacks and [`RunCode::stream`]
-//! deliver the same events (stdout and stderr chunks, results, the error, the end) **when the
-//! run has finished**, not while it runs: the WebSocket streaming route (`wsUrl`,
-//! agb-protocol.md §7) is not implemented by this client yet.
+//! A plain `.await` uses the HTTP `run_code` call. With callbacks ([`RunCode::on_stdout`]...)
+//! or [`RunCode::stream`], a session that advertises a `ws://` `wsUrl` and a token streams
+//! the run over the WebSocket (agb-protocol.md §7): each stdout or stderr chunk arrives as it is
+//! flushed. Without one (the embedded engine has no socket, and `wss://` needs a TLS stack this
+//! crate does not carry), the same events are delivered when the run has finished. Cached
+//! runs never stream.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -77,7 +79,7 @@ pub struct CodeRun {
 }
 
 impl CodeRun {
-    fn from_execution(execution: CodeExecution, request_id: Option<String>) -> Self {
+    pub(crate) fn from_execution(execution: CodeExecution, request_id: Option<String>) -> Self {
         Self {
             success: execution.success,
             execution_count: execution.execution_count,
@@ -216,19 +218,19 @@ impl<'s> RunCode<'s> {
         self
     }
 
-    /// Called with each stdout chunk (after the run, see the module docs).
+    /// Called with each stdout chunk (live when the session can stream, see the module docs).
     pub fn on_stdout(mut self, callback: impl FnMut(&str) + Send + 's) -> Self {
         self.on_stdout = Some(Box::new(callback));
         self
     }
 
-    /// Called with each stderr chunk (after the run, see the module docs).
+    /// Called with each stderr chunk (live when the session can stream).
     pub fn on_stderr(mut self, callback: impl FnMut(&str) + Send + 's) -> Self {
         self.on_stderr = Some(Box::new(callback));
         self
     }
 
-    /// Called with each result (after the run, see the module docs).
+    /// Called with each result (live when the session can stream).
     pub fn on_result(mut self, callback: impl FnMut(&ExecutionResult) + Send + 's) -> Self {
         self.on_result = Some(Box::new(callback));
         self
@@ -248,24 +250,89 @@ impl<'s> RunCode<'s> {
         self
     }
 
-    /// The run's events as a stream (delivered when the run has finished).
-    pub fn stream(self) -> impl Stream<Item = Result<CodeEvent>> + Send + 's {
+    /// The run's events as a stream: live over the session's WebSocket when it has one,
+    /// else delivered when the run has finished (see the module docs).
+    pub fn stream(mut self) -> impl Stream<Item = Result<CodeEvent>> + Send + 's {
         use futures_util::StreamExt;
-        futures_util::stream::once(self.execute()).flat_map(|outcome| {
-            let events: Vec<Result<CodeEvent>> = match outcome {
-                Ok(run) => run.events().into_iter().map(Ok).collect(),
-                Err(error) => vec![Err(error)],
-            };
-            futures_util::stream::iter(events)
-        })
+        use futures_util::future::Either;
+        match self.prepare() {
+            Err(error) => Either::Left(futures_util::stream::once(async { Err(error) })),
+            Ok(language) if self.cache.is_none() && crate::stream::can_stream(self.session) => {
+                let request = self.stream_request(language);
+                Either::Right(Either::Left(crate::stream::run_stream(
+                    self.session.clone(),
+                    request,
+                )))
+            }
+            Ok(_) => Either::Right(Either::Right(
+                futures_util::stream::once(self.execute()).flat_map(|outcome| {
+                    let events: Vec<Result<CodeEvent>> = match outcome {
+                        Ok(run) => run.events().into_iter().map(Ok).collect(),
+                        Err(error) => vec![Err(error)],
+                    };
+                    futures_util::stream::iter(events)
+                }),
+            )),
+        }
+    }
+
+    /// Checks the language and the client's policy; nothing is sent.
+    fn prepare(&mut self) -> Result<Language> {
+        let language = std::mem::replace(&mut self.language, Ok(Language::Python))?;
+        if let Some(policy) = &self.session.agb().options().code_policy {
+            policy.check(&self.code, language)?;
+        }
+        self.language = Ok(language);
+        Ok(language)
+    }
+
+    fn stream_request(&mut self, language: Language) -> crate::stream::StreamRequest {
+        crate::stream::StreamRequest {
+            code: std::mem::take(&mut self.code),
+            language,
+            timeout_s: self.timeout.as_secs().max(1),
+        }
+    }
+
+    fn has_callbacks(&self) -> bool {
+        self.on_stdout.is_some() || self.on_stderr.is_some() || self.on_result.is_some()
+    }
+
+    /// Streams the run over the WebSocket, calling the callbacks as events arrive.
+    async fn execute_streaming(mut self, language: Language) -> Result<CodeRun> {
+        use futures_util::StreamExt;
+        let request = self.stream_request(language);
+        let mut events = std::pin::pin!(crate::stream::run_stream(self.session.clone(), request));
+        while let Some(event) = events.next().await {
+            match event? {
+                CodeEvent::Stdout(chunk) => {
+                    if let Some(callback) = &mut self.on_stdout {
+                        callback(&chunk);
+                    }
+                }
+                CodeEvent::Stderr(chunk) => {
+                    if let Some(callback) = &mut self.on_stderr {
+                        callback(&chunk);
+                    }
+                }
+                CodeEvent::Result(result) => {
+                    if let Some(callback) = &mut self.on_result {
+                        callback(&result);
+                    }
+                }
+                CodeEvent::Error(_) => {}
+                CodeEvent::End(run) => return Ok(*run),
+            }
+        }
+        Err(Error::invalid("the stream ended without a result"))
     }
 
     async fn execute(mut self) -> Result<CodeRun> {
-        let language = std::mem::replace(&mut self.language, Ok(Language::Python))?;
-        let agb = self.session.agb();
-        if let Some(policy) = &agb.options().code_policy {
-            policy.check(&self.code, language)?;
+        let language = self.prepare()?;
+        if self.cache.is_none() && self.has_callbacks() && crate::stream::can_stream(self.session) {
+            return self.execute_streaming(language).await;
         }
+        let agb = self.session.agb();
         let key = self.cache.map(|_| {
             CacheKey::new(
                 self.session.image_id().unwrap_or_default(),

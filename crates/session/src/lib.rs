@@ -28,6 +28,7 @@ mod params;
 pub mod policy;
 mod pool;
 mod session;
+mod stream;
 
 pub use agbcloud_wire::SandboxPath;
 pub use agbcloud_wire::session::{Labels, McpResourceData, SessionData, SessionSummary};
