@@ -476,6 +476,7 @@ def _agb_main():
     main_mod.__builtins__ = builtins
     main_mod.display = display
     sys.modules["__main__"] = main_mod
+    sys.argv = [""]  # as in the interactive interpreter
     user_ns = main_mod.__dict__
     state = {"count": 0, "loop": None}
     Expr = _ast.Expr

@@ -246,7 +246,7 @@ impl Process {
                     let bytes = match frame {
                         Ok(Some(bytes)) => bytes,
                         Ok(None) => {
-                            self.drain_stderr(out).await;
+                            self.drain_stderr(out);
                             return Ok(End::Died);
                         }
                         Err(e) => return Err(protocol(format!("reading the driver failed ({e})"))),
@@ -257,7 +257,7 @@ impl Process {
                         Ok(Message::Result { data, main }) => out.result(ExecResult { data, is_main_result: main }),
                         Ok(Message::Done { error }) => {
                             self.in_flight = false;
-                            self.drain_stderr(out).await;
+                            self.drain_stderr(out);
                             return Ok(End::Done(error));
                         }
                         Ok(Message::Ready { .. } | Message::Unavailable { .. }) => {}
@@ -280,7 +280,7 @@ impl Process {
     }
 
     /// Read what the driver wrote to its raw stderr before its last frame.
-    async fn drain_stderr(&mut self, out: &mut Collector<'_>) {
+    fn drain_stderr(&mut self, out: &mut Collector<'_>) {
         let Some(rx) = self.stderr.as_mut() else {
             return;
         };
@@ -317,6 +317,8 @@ impl Process {
                 Ok(Ok(Some(bytes))) => {
                     if let Ok(Message::Done { .. }) = serde_json::from_slice::<Message>(&bytes) {
                         self.in_flight = false;
+                        let mut discard = Collector::new(usize::MAX, None);
+                        self.drain_stderr(&mut discard);
                         return true;
                     }
                 }
