@@ -552,3 +552,81 @@ async fn graceful_shutdown_destroys_every_session() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extreme_numbers_are_answered_not_panicked_on() {
+    let h = start(config()).await;
+    let id = h.create_id("key-a").await;
+    h.tool(
+        "key-a",
+        &id,
+        "write_file",
+        json!({"path": "/tmp/x", "content": "héllo", "mode": "overwrite"}),
+    )
+    .await;
+    let max = u64::MAX;
+    let read = h
+        .tool(
+            "key-a",
+            &id,
+            "read_file",
+            json!({"path": "/tmp/x", "offset": 2, "length": max}),
+        )
+        .await;
+    assert_eq!(
+        read.text(),
+        "llo",
+        "the continuation byte at offset 2 is skipped"
+    );
+    let far = h
+        .tool(
+            "key-a",
+            &id,
+            "read_file",
+            json!({"path": "/tmp/x", "offset": max, "length": 10}),
+        )
+        .await;
+    assert_eq!(far.status, 200);
+    let shell = h
+        .tool(
+            "key-a",
+            &id,
+            "shell",
+            json!({"command": "echo ok", "timeout_ms": max}),
+        )
+        .await;
+    assert!(!shell.is_error(), "{:?}", shell.body);
+    let code = h
+        .tool(
+            "key-a",
+            &id,
+            "run_code",
+            json!({"code": "1", "language": "python", "timeout_s": max}),
+        )
+        .await;
+    assert!(!code.is_error(), "{:?}", code.body);
+    let created = h
+        .post(
+            "/mcp/createSession?imageId=x",
+            "key-a",
+            json!({"timeout": max}),
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    let listed = h
+        .raw(
+            Method::GET,
+            &format!("/sdk/ListSession?maxResults={max}&nextToken={max}"),
+            Some("key-a"),
+            "",
+        )
+        .await;
+    assert_eq!(listed.status, 400, "{:?}", listed.body);
+    assert!(
+        listed.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("too large")
+    );
+    h.server.shutdown().await;
+}

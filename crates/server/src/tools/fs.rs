@@ -221,7 +221,7 @@ fn is_continuation(byte: u8) -> bool {
 /// consecutive ranges concatenate to the exact text.
 pub fn text_range(buffer: &[u8], offset: u64, length: usize) -> String {
     let mut end = length.min(buffer.len());
-    while end < buffer.len() && end < length + 3 && is_continuation(buffer[end]) {
+    while end < buffer.len() && end < length.saturating_add(3) && is_continuation(buffer[end]) {
         end += 1;
     }
     let mut start = 0;
@@ -251,7 +251,11 @@ fn read_file(files: &Files, _: &Session, args: ReadFileArgs) -> Outcome {
             }
             Some(length) => {
                 let bytes = files
-                    .read(args.path.as_str(), args.offset, Some(length + 3))
+                    .read(
+                        args.path.as_str(),
+                        args.offset,
+                        Some(length.saturating_add(3)),
+                    )
                     .map_err(fail)?;
                 let length = usize::try_from(length).unwrap_or(usize::MAX);
                 Ok(text_range(&bytes, args.offset, length))

@@ -13,13 +13,17 @@ use crate::registry::Session;
 /// Timeout of a `shell` call that sends no `timeout_ms`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Largest accepted `timeout_ms` (a day).
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// Runs a command; a non-zero exit, a timeout or a spawn failure is an `isError` result
 /// carrying the same JSON (§4.1).
 pub async fn run(session: &Arc<Session>, args: ShellArgs) -> Result<ToolCallData, ApiError> {
     let timeout = args
         .timeout_ms
         .filter(|ms| *ms > 0)
-        .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+        .map_or(DEFAULT_TIMEOUT, Duration::from_millis)
+        .min(MAX_TIMEOUT);
     let mut spec = CommandSpec::new(args.command).timeout(timeout);
     if let Some(cwd) = args.cwd.filter(|cwd| !cwd.is_empty()) {
         if !cwd.starts_with('/') {
