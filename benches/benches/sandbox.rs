@@ -87,9 +87,56 @@ fn sandbox(c: &mut Criterion) {
     rt.block_on(sb.destroy()).ok();
 }
 
+/// Prints p50/p95 of each operation (criterion reports means), n = 100 each, same run.
+fn percentiles(_c: &mut Criterion) {
+    let rt = runtime();
+    let engine = Engine::new().expect("engine");
+    let image = Image::standard();
+    let limits = Limits::default();
+    let report = |name: &str, mut v: Vec<Duration>| {
+        v.sort();
+        let p = |q: f64| v[((v.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
+        println!("{name:<22} p50 {:>8.3} ms   p95 {:>8.3} ms   (n = {})", p(0.5), p(0.95), v.len());
+    };
+    let n = 100;
+    let mut floor = Vec::new();
+    for _ in 0..n {
+        let t = Instant::now();
+        Command::new("/bin/true").status().expect("spawn");
+        floor.push(t.elapsed());
+    }
+    report("floor/spawn_true", floor);
+    let mut create = Vec::new();
+    for _ in 0..n {
+        let t = Instant::now();
+        let sb = rt.block_on(engine.create(&image, &limits)).expect("create");
+        create.push(t.elapsed());
+        rt.block_on(sb.destroy()).expect("destroy");
+    }
+    report("sandbox/create_cold", create);
+    let sb = rt.block_on(engine.create(&image, &limits)).expect("create");
+    let mut echo = Vec::new();
+    for _ in 0..n {
+        let t = Instant::now();
+        rt.block_on(sb.exec(CommandSpec::new("echo hi"))).expect("exec");
+        echo.push(t.elapsed());
+    }
+    report("sandbox/echo_hi", echo);
+    let pool = rt.block_on(async { Pool::new(engine.clone(), image.clone(), limits.clone(), 4) });
+    let mut acquire = Vec::new();
+    for _ in 0..n {
+        rt.block_on(pool.wait_full());
+        let t = Instant::now();
+        let got = rt.block_on(pool.acquire()).expect("acquire");
+        acquire.push(t.elapsed());
+        drop(got);
+    }
+    report("sandbox/pool_acquire", acquire);
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = floors, sandbox
+    targets = floors, sandbox, percentiles
 }
 criterion_main!(benches);
