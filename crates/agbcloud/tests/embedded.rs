@@ -401,3 +401,35 @@ async fn sessions_commands_code_and_files_work_end_to_end() {
     let gone = agb.session(&id).command().exec("true").await.unwrap_err();
     assert!(gone.is_session_not_found(), "{gone}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_a_directory_streams_its_changes() {
+    use futures_util::StreamExt;
+
+    let server = Counting::start();
+    let agb = server.client(ClientOptions::default());
+    let session = agb
+        .create_guarded(CreateParams::default())
+        .await
+        .expect("created");
+    session.fs().mkdir("/tmp/watched").await.expect("mkdir");
+    let mut changes = std::pin::pin!(
+        session
+            .fs()
+            .watch("/tmp/watched", Duration::from_millis(50))
+    );
+    // The first poll sets the baseline; write once it has run.
+    let writer = session.clone();
+    let write = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        writer.fs().write_text("/tmp/watched/a.txt", "one").await
+    });
+    let event = tokio::time::timeout(Duration::from_secs(20), changes.next())
+        .await
+        .expect("a change within 20 s")
+        .expect("the stream goes on")
+        .expect("no error");
+    assert!(event.path.ends_with("/a.txt"), "{event:?}");
+    write.await.expect("task").expect("written");
+    session.close().await.expect("closed");
+}
