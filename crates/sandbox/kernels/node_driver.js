@@ -58,11 +58,18 @@
 
   const wellFormed = (s) => (typeof s.toWellFormed === 'function' ? s.toWellFormed() : s);
 
+  // While a cell runs synchronously, SIGINT terminates JavaScript at any call or loop edge,
+  // so a frame written in several write() calls could be cut. Frames of at most PIPE_BUF
+  // (4096) bytes are written atomically by one call: keep stream frames that small then.
+  let smallFrames = false;
+  const SMALL_CHUNK = 512; // UTF-16 units: at most 3072 bytes of JSON text
+
   function emit(name, text) {
     if (!text) return;
     text = wellFormed(text);
-    for (let i = 0; i < text.length; i += CHUNK) {
-      send({ type: 'stream', name, text: text.slice(i, i + CHUNK) });
+    const chunk = smallFrames ? SMALL_CHUNK : CHUNK;
+    for (let i = 0; i < text.length; i += chunk) {
+      send({ type: 'stream', name, text: text.slice(i, i + chunk) });
     }
   }
 
@@ -247,7 +254,13 @@
     let error = null;
     try {
       const prepared = prepare(code);
-      let value = vm.runInContext(prepared.code, ctx, { filename: `<cell-${count}>`, breakOnSigint: true });
+      smallFrames = true;
+      let value;
+      try {
+        value = vm.runInContext(prepared.code, ctx, { filename: `<cell-${count}>`, breakOnSigint: true });
+      } finally {
+        smallFrames = false;
+      }
       if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function') {
         const stop = new Promise((_, reject) => { interrupt = reject; });
         value = await Promise.race([value, stop]);
