@@ -27,8 +27,8 @@ local({
   send <- function(json) {
     body <- charToRaw(enc2utf8(json))
     n <- length(body)
-    writeBin(as.raw(c(n %/% 16777216, (n %/% 65536) %% 256, (n %/% 256) %% 256, n %% 256)), out)
-    writeBin(body, out)
+    # one call, so an interrupt cannot cut the frame
+    writeBin(c(as.raw(c(n %/% 16777216, (n %/% 65536) %% 256, (n %/% 256) %% 256, n %% 256)), body), out)
     flush(out)
   }
   stream <- function(name, text) {
