@@ -630,3 +630,27 @@ async fn extreme_numbers_are_answered_not_panicked_on() {
     );
     h.server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doubled_slashes_and_empty_bodies_are_accepted() {
+    let h = start(config()).await;
+    let id = h.create_id("key-a").await;
+    // An endpoint configured with a trailing slash makes the Python SDK send `//mcp/...`.
+    let info = h.info("key-a", &id).await;
+    let doubled = h
+        .post("//mcp//getSessionInfo", "key-a", json!({ "sessionId": id }))
+        .await;
+    assert_eq!(doubled.status, 200);
+    assert_eq!(doubled.data(), info.data());
+    // TypeScript sends query-only POSTs without a body.
+    let refreshed = h
+        .raw(
+            Method::POST,
+            &format!("/mcp/refreshSessionIdleTime?sessionId={id}"),
+            Some("key-a"),
+            "",
+        )
+        .await;
+    assert_eq!(refreshed.status, 200, "{:?}", refreshed.body);
+    h.server.shutdown().await;
+}
