@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 use crate::limits::Limits;
 
+/// The leaf a cgroup v2 server moves itself into so its cgroup can delegate controllers.
+const SERVER_LEAF: &str = "agb-server-leaf";
+
 /// A resource controller the engine uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Controller {
@@ -110,6 +113,13 @@ impl Layout {
                 _ => {}
             }
         }
+        // A server that moved itself into its leaf still owns the cgroup above it.
+        if let Some(base) = &layout.v2_base
+            && base.file_name().is_some_and(|n| n == SERVER_LEAF)
+            && let Some(parent) = base.parent()
+        {
+            layout.v2_base = Some(parent.to_path_buf());
+        }
         if let Some(base) = &layout.v2_base {
             let ctrls = fs::read_to_string(base.join("cgroup.controllers")).unwrap_or_default();
             layout.v2_controllers = Controller::ALL
@@ -158,7 +168,22 @@ impl Layout {
                     .map(|c| format!("+{} ", c.name()))
                     .collect();
                 for dir in [&base, &p, &e] {
-                    if let Err(err) = fs::write(dir.join("cgroup.subtree_control"), ctl.trim()) {
+                    let mut r = fs::write(dir.join("cgroup.subtree_control"), ctl.trim());
+                    if dir == &base
+                        && r.as_ref().err().and_then(io::Error::raw_os_error) == Some(libc::EBUSY)
+                    {
+                        // "No internal processes": a cgroup v2 directory holding processes
+                        // cannot hand controllers to children. Move the server into a leaf
+                        // of its own cgroup (as systemd-delegated services do) and retry.
+                        let leaf = base.join(SERVER_LEAF);
+                        fs::create_dir_all(&leaf)?;
+                        fs::write(
+                            leaf.join("cgroup.procs"),
+                            crate::sys::proc::getpid().to_string(),
+                        )?;
+                        r = fs::write(dir.join("cgroup.subtree_control"), ctl.trim());
+                    }
+                    if let Err(err) = r {
                         tracing::warn!(dir = %dir.display(), %err, "cannot enable cgroup v2 controllers");
                     }
                 }
@@ -397,5 +422,10 @@ mod tests {
         let l = Layout::parse(mi, own);
         assert_eq!(l.v2_base.as_deref(), Some(Path::new("/sys/fs/cgroup/svc")));
         assert!(l.v1_bases.is_empty());
+        let moved = Layout::parse(mi, "0::/kube/svc/agb-server-leaf\n");
+        assert_eq!(
+            moved.v2_base.as_deref(),
+            Some(Path::new("/sys/fs/cgroup/svc"))
+        );
     }
 }

@@ -90,8 +90,8 @@ pub(crate) fn open_in_root(
         0
     };
     how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
-    // SAFETY: `how` is a valid open_how of the size passed; `p` is NUL-terminated.
     let fd = retry(|| {
+        // SAFETY: `how` is a valid open_how of the size passed; `p` is NUL-terminated.
         cvt_long(unsafe {
             libc::syscall(
                 libc::SYS_openat2,
@@ -170,8 +170,8 @@ pub(crate) fn lstatat(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<libc::stat
 
 /// Reads up to `buf.len()` bytes at `offset`.
 pub(crate) fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for writes of its length.
     let n = retry(|| {
+        // SAFETY: `buf` is valid for writes of its length.
         let n = unsafe {
             libc::pread(
                 fd.as_raw_fd(),

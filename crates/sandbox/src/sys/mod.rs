@@ -2,6 +2,7 @@
 //!
 //! Nothing outside this module may use `unsafe`; each block here says why it is sound.
 #![allow(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub(crate) mod fs;
 pub(crate) mod hook;
