@@ -4,13 +4,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use agbcloud_transport::{HttpSend, SendFuture, SharedHttpSend};
 use bytes::Bytes;
+use tokio::io::DuplexStream;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::app::App;
 use crate::config::ServerConfig;
 use crate::error::ServerError;
-use crate::reaper;
 use crate::router::{EMBEDDED_AUTHORITY, Router};
+use crate::{reaper, ws};
 
 /// An in-process AGB server for the SDK's embedded default.
 ///
@@ -18,7 +22,8 @@ use crate::router::{EMBEDDED_AUTHORITY, Router};
 /// tokio runtime of the first request. Clones share one engine. Sessions are destroyed by
 /// [`Embedded::shutdown`] or, without waiting, when the last clone (including those held by
 /// [`Embedded::http_send`] transports) is dropped. The embedded engine has no socket, so
-/// session objects carry no `wsUrl`/`linkUrl` (no WebSocket streaming).
+/// session objects carry no `wsUrl`/`linkUrl`; streaming is available in-process through
+/// [`Embedded::websocket`].
 #[derive(Debug, Clone)]
 pub struct Embedded {
     inner: Arc<Inner>,
@@ -29,6 +34,7 @@ struct Inner {
     router: Router,
     base_url: String,
     reaper: Mutex<Option<JoinHandle<()>>>,
+    closing: watch::Sender<bool>,
 }
 
 impl Drop for Inner {
@@ -41,6 +47,7 @@ impl Drop for Inner {
         {
             reaper.abort();
         }
+        self.closing.send(true).ok();
         self.router.app().kill_all();
     }
 }
@@ -55,6 +62,7 @@ impl Embedded {
                 router: Router::new(app),
                 base_url: format!("http://{EMBEDDED_AUTHORITY}"),
                 reaper: Mutex::new(None),
+                closing: watch::channel(false).0,
             }),
         })
     }
@@ -83,6 +91,24 @@ impl Embedded {
         &self.inner.router
     }
 
+    /// An in-process WebSocket connection for the session holding `token` (the streaming
+    /// protocol of agb-protocol.md §7 without a socket), or `None` for an unknown token.
+    /// Speak WebSocket over the returned stream as a client, e.g. with
+    /// `tokio_tungstenite::WebSocketStream::from_raw_socket(stream, Role::Client, None)`.
+    /// Needs a tokio runtime.
+    pub fn websocket(&self, token: &str) -> Option<DuplexStream> {
+        let app = Arc::clone(self.inner.router.app());
+        let session = app.registry.by_token(token)?;
+        self.ensure_reaper();
+        let (client, server) = tokio::io::duplex(256 << 10);
+        let closing = self.inner.closing.subscribe();
+        tokio::spawn(async move {
+            let socket = WebSocketStream::from_raw_socket(server, Role::Server, None).await;
+            ws::serve(app, session, socket, closing).await;
+        });
+        Some(client)
+    }
+
     /// Number of live sessions.
     pub fn session_count(&self) -> usize {
         self.inner.router.app().registry.len()
@@ -99,6 +125,7 @@ impl Embedded {
         {
             reaper.abort();
         }
+        self.inner.closing.send(true).ok();
         self.inner.router.app().shutdown().await;
     }
 

@@ -78,3 +78,45 @@ async fn dropping_the_last_clone_destroys_the_sessions() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_works_in_process() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::WebSocketStream;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    let engine = Embedded::start(ServerConfig::embedded()).expect("engine");
+    let (_, created) = send(&engine, "/mcp/createSession?imageId=x", json!({})).await;
+    let token = created["data"]["token"].as_str().unwrap();
+    assert!(engine.websocket("tkn-unknown").is_none());
+    let stream = engine.websocket(token).expect("known token");
+    let mut socket = WebSocketStream::from_raw_socket(stream, Role::Client, None).await;
+    let invocation = json!({
+        "invocationId": "0123456789abcdef0123456789abcdef",
+        "source": "SDK", "target": "wuying_codespace",
+        "data": {"method": "run_code", "mode": "stream",
+                 "params": {"language": "python", "timeoutS": 30, "code": "print(1)\n2 + 2"}}
+    });
+    socket
+        .send(Message::text(invocation.to_string()))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while let Some(Ok(message)) = socket.next().await {
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let frame: Value = serde_json::from_str(text.as_str()).unwrap();
+        let data = frame["data"].clone();
+        let end = data["phase"] == "end";
+        seen.push(data);
+        if end {
+            break;
+        }
+    }
+    assert_eq!(seen[0]["chunk"], "1\n");
+    assert_eq!(seen[1]["result"]["mime"]["text/plain"], "4");
+    assert_eq!(seen[2]["status"], "finished");
+    engine.shutdown().await;
+}
