@@ -153,3 +153,16 @@ impl HttpSend for EmbeddedSend {
         Box::pin(async move { Ok(self.engine.handle(request).await) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clone_send_sync<T: Clone + Send + Sync + 'static>() {}
+
+    #[test]
+    fn embedded_is_clone_send_sync() {
+        clone_send_sync::<Embedded>();
+        clone_send_sync::<SharedHttpSend>();
+    }
+}
