@@ -101,3 +101,49 @@ async fn lifetime_expiry_destroys_the_sandbox() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn limits_are_written_to_the_cgroups() {
+    let engine = engine();
+    let limits = Limits {
+        memory: Some(200 << 20),
+        pids: Some(77),
+        cpu: Some(0.5),
+        ..Limits::default()
+    };
+    let sb = sandbox_with(&engine, limits).await;
+    let read = |ctrl: &str, file: &str| {
+        // v1 hierarchies on this host; the memory one sits under the test's own cgroup.
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+        let base = own
+            .lines()
+            .find_map(|l| {
+                let mut it = l.splitn(3, ':');
+                let (_, c, p) = (it.next()?, it.next()?, it.next()?);
+                c.split(',').any(|x| x == ctrl).then(|| p.to_owned())
+            })
+            .unwrap();
+        let path = format!(
+            "/sys/fs/cgroup/{ctrl}{}/agbcloud/{}/{}/{file}",
+            base.trim_end_matches('/'),
+            engine.id(),
+            sb.id()
+        );
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(
+        read("memory", "memory.limit_in_bytes"),
+        (200u64 << 20).to_string()
+    );
+    assert_eq!(read("pids", "pids.max"), "77");
+    assert_eq!(read("cpu", "cpu.cfs_quota_us"), "50000");
+    // The sandbox's own processes are members.
+    let procs = read("pids", "cgroup.procs");
+    assert!(
+        procs.lines().any(|p| p == sb.init_pid().to_string()),
+        "{procs}"
+    );
+}
