@@ -433,3 +433,45 @@ async fn watching_a_directory_streams_its_changes() {
     write.await.expect("task").expect("written");
     session.close().await.expect("closed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_prewarms_min_idle_and_expires_idle_sessions() {
+    let server = Counting::start();
+    let agb = server.client(ClientOptions::default());
+    let pool = SessionPool::new(
+        agb.clone(),
+        CreateParams::default(),
+        PoolConfig::default().min_idle(2).max_size(3),
+    );
+    for _ in 0..400 {
+        if pool.metrics().idle == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pool.metrics().idle, 2, "prewarmed in the background");
+    let session = pool.acquire().await.expect("acquired");
+    let metrics = pool.metrics();
+    assert_eq!((metrics.hits, metrics.misses), (1, 0), "{metrics:?}");
+    drop(session);
+    pool.drain().await;
+    assert_eq!(server.engine.session_count(), 0);
+
+    let short = SessionPool::new(
+        agb,
+        CreateParams::default(),
+        PoolConfig::default().idle_timeout(Duration::from_millis(50)),
+    );
+    let first = short.acquire().await.expect("acquired").id().to_owned();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let second = short.acquire().await.expect("acquired");
+    assert_ne!(
+        second.id(),
+        first,
+        "an expired idle session is not handed out"
+    );
+    drop(second);
+    short.drain().await;
+    assert!(short.metrics().destroyed >= 2);
+    assert_eq!(server.engine.session_count(), 0);
+}
