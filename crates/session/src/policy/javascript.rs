@@ -67,7 +67,7 @@ fn call(node: &Node<'_>, code: &str, found: &mut Vec<Finding>) {
         list.named_children(&mut cursor)
             .find(|arg| arg.kind() != "comment")
     });
-    if function.kind() == "import" || callee == "require" || callee == "module.require" {
+    if function.kind() == "import" || callee == "require" || callee.ends_with(".require") {
         match first_argument.and_then(|arg| constant_string(&arg, code)) {
             Some(module) => found.push(Finding::at(Fact::Import(module), node)),
             None => found.push(Finding::at(

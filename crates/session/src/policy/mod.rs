@@ -371,6 +371,10 @@ mod tests {
             "builtins.exec('x')",
             "__builtins__.__dict__['ev' + 'al']('1')",
             "def f():\n    return compile('1', 'f', 'eval')",
+            "__builtins__.__import__('subprocess')",
+            "import sys\nsys.modules['os'].system('id')",
+            "from os.path import join",
+            "from os import *",
         ] {
             refused(code, Language::Python);
         }
@@ -411,6 +415,10 @@ mod tests {
             ),
             ("globalThis['ev' + 'al']('1')", "deny-call:eval"),
             ("process.binding('spawn_sync')", "deny-call:process.binding"),
+            (
+                "process.mainModule.require('child_process')",
+                "deny-import:child_process",
+            ),
         ] {
             assert_eq!(refused(code, Language::JavaScript).rule, rule, "{code}");
         }

@@ -45,7 +45,21 @@ pub(crate) fn findings(code: &str) -> Vec<Finding> {
                 let Some(value) = node.child_by_field_name("value") else {
                     continue;
                 };
-                if !BUILTIN_OBJECTS.contains(&compact(&value, code).as_str()) {
+                let object = compact(&value, code);
+                if object == "sys.modules" {
+                    let module = node
+                        .child_by_field_name("subscript")
+                        .and_then(|index| constant_string(&index, code));
+                    found.push(Finding::at(
+                        module.map_or_else(
+                            || Fact::Dynamic("`sys.modules` indexed with a computed name".into()),
+                            Fact::Import,
+                        ),
+                        &node,
+                    ));
+                    continue;
+                }
+                if !BUILTIN_OBJECTS.contains(&object.as_str()) {
                     continue;
                 }
                 let Some(index) = node.child_by_field_name("subscript") else {
@@ -80,16 +94,17 @@ fn call(node: &Node<'_>, code: &str, found: &mut Vec<Finding>) {
                 .collect()
         })
         .unwrap_or_default();
+    let importer = callee == "import_module"
+        || callee.ends_with("__import__")
+        || callee.ends_with("importlib.import_module");
     match callee.as_str() {
-        "__import__" | "importlib.import_module" | "import_module" => {
-            match arguments.first().and_then(|arg| constant_string(arg, code)) {
-                Some(module) => found.push(Finding::at(Fact::Import(module), node)),
-                None => found.push(Finding::at(
-                    Fact::Dynamic(format!("`{callee}` with a computed module name")),
-                    node,
-                )),
-            }
-        }
+        _ if importer => match arguments.first().and_then(|arg| constant_string(arg, code)) {
+            Some(module) => found.push(Finding::at(Fact::Import(module), node)),
+            None => found.push(Finding::at(
+                Fact::Dynamic(format!("`{callee}` with a computed module name")),
+                node,
+            )),
+        },
         "getattr" | "setattr" | "delattr" | "hasattr" => {
             let [object, name, ..] = arguments.as_slice() else {
                 return;
