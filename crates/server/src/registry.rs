@@ -12,6 +12,7 @@ use agbcloud_wire::session::Labels;
 
 use crate::auth::Tenant;
 use crate::envelope::ApiError;
+use crate::tools::metrics::Sample;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -45,7 +46,7 @@ pub struct Session {
     last_activity: Mutex<Instant>,
     busy: AtomicUsize,
     watchers: Mutex<HashMap<String, Snapshot>>,
-    cpu_sample: Mutex<Option<(Instant, u64)>>,
+    metrics_sample: Mutex<Option<Sample>>,
 }
 
 impl Session {
@@ -72,7 +73,7 @@ impl Session {
             last_activity: Mutex::new(Instant::now()),
             busy: AtomicUsize::new(0),
             watchers: Mutex::new(HashMap::new()),
-            cpu_sample: Mutex::new(None),
+            metrics_sample: Mutex::new(None),
         }
     }
 
@@ -119,9 +120,9 @@ impl Session {
         lock(&self.watchers).insert(dir.to_owned(), next)
     }
 
-    /// The previous CPU sample `(when, cpu µs)`, replaced by `next`.
-    pub fn swap_cpu_sample(&self, next: (Instant, u64)) -> Option<(Instant, u64)> {
-        lock(&self.cpu_sample).replace(next)
+    /// The previous metrics sample, replaced by `next`.
+    pub fn swap_metrics_sample(&self, next: Sample) -> Option<Sample> {
+        lock(&self.metrics_sample).replace(next)
     }
 
     /// Kills the kernels and destroys the sandbox, waiting for the clean-up.

@@ -654,3 +654,33 @@ async fn doubled_slashes_and_empty_bodies_are_accepted() {
     assert_eq!(refreshed.status, 200, "{:?}", refreshed.body);
     h.server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_sane() {
+    let h = start(config()).await;
+    let id = h.create_id("key-a").await;
+    for _ in 0..2 {
+        let reply = h.tool("key-a", &id, "get_metrics", json!({})).await;
+        assert!(!reply.is_error());
+        let m: Value = serde_json::from_str(&reply.text()).unwrap();
+        assert!(m["cpu_count"].as_u64().unwrap() >= 1);
+        let pct = m["cpu_used_pct"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&pct));
+        let (used, total) = (
+            m["mem_used"].as_u64().unwrap(),
+            m["mem_total"].as_u64().unwrap(),
+        );
+        assert!(0 < used && used <= total);
+        assert!(m["disk_used"].as_u64().unwrap() <= m["disk_total"].as_u64().unwrap());
+        for field in [
+            "rx_rate_kbyte_per_s",
+            "tx_rate_kbyte_per_s",
+            "rx_used_kbyte",
+            "tx_used_kbyte",
+        ] {
+            assert!(m[field].as_f64().unwrap() >= 0.0, "{field}");
+        }
+        assert!(m["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+    h.server.shutdown().await;
+}

@@ -79,8 +79,45 @@ pub fn rfc3339(time: SystemTime) -> String {
     )
 }
 
-/// Samples the session's metrics. CPU use is measured since the previous call (over a short
-/// interval on the first call).
+/// Cumulative counters of a session at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    at: Instant,
+    cpu_micros: u64,
+    rx_bytes: u64,
+    tx_bytes: u64,
+}
+
+/// Bytes received and sent on every interface of the sandbox's network namespace.
+fn net_bytes(session: &Session) -> (u64, u64) {
+    let path = format!("/proc/{}/net/dev", session.sandbox.init_pid());
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return (0, 0);
+    };
+    text.lines()
+        .skip(2)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_once(':')?.1.split_whitespace().collect();
+            Some((
+                fields.first()?.parse::<u64>().ok()?,
+                fields.get(8)?.parse::<u64>().ok()?,
+            ))
+        })
+        .fold((0, 0), |(rx, tx), (r, t)| (rx + r, tx + t))
+}
+
+fn take_sample(session: &Session) -> Sample {
+    let (rx_bytes, tx_bytes) = net_bytes(session);
+    Sample {
+        at: Instant::now(),
+        cpu_micros: cpu_micros(session),
+        rx_bytes,
+        tx_bytes,
+    }
+}
+
+/// Samples the session's metrics. Rates (CPU, network) are measured since the previous
+/// call, or over a short interval on the first call.
 pub async fn sample(
     session: &Arc<Session>,
     cpu_limit: Option<f64>,
@@ -92,40 +129,42 @@ pub async fn sample(
         .unwrap_or(host_cpus)
         .min(host_cpus)
         .max(1);
-    let now = (Instant::now(), cpu_micros(session));
-    let before = match session.swap_cpu_sample(now) {
+    let mut now = take_sample(session);
+    let before = match session.swap_metrics_sample(now) {
         Some(before) => before,
         None => {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            let later = (Instant::now(), cpu_micros(session));
-            session.swap_cpu_sample(later);
-            let pct = pct(now, later, cpu_count);
-            return build(session, cpu_count, pct, memory_limit);
+            let first = now;
+            now = take_sample(session);
+            session.swap_metrics_sample(now);
+            first
         }
     };
-    build(
-        session,
-        cpu_count,
-        pct(before, now, cpu_count),
-        memory_limit,
-    )
-}
-
-fn pct(before: (Instant, u64), after: (Instant, u64), cpus: usize) -> f64 {
-    let wall = after.0.saturating_duration_since(before.0).as_micros() as f64;
-    if wall <= 0.0 {
-        return 0.0;
-    }
-    let used = after.1.saturating_sub(before.1) as f64;
-    (used / wall / cpus as f64 * 100.0).clamp(0.0, 100.0)
+    build(session, cpu_count, before, now, memory_limit)
 }
 
 fn build(
     session: &Session,
     cpu_count: usize,
-    cpu_used_pct: f64,
+    before: Sample,
+    now: Sample,
     memory_limit: Option<u64>,
 ) -> Metrics {
+    let wall = now.at.saturating_duration_since(before.at).as_secs_f64();
+    let rate = |later: u64, earlier: u64| {
+        if wall > 0.0 {
+            later.saturating_sub(earlier) as f64 / 1024.0 / wall
+        } else {
+            0.0
+        }
+    };
+    let cpu_used_pct = if wall > 0.0 {
+        (now.cpu_micros.saturating_sub(before.cpu_micros) as f64 / 1e6 / wall / cpu_count as f64
+            * 100.0)
+            .clamp(0.0, 100.0)
+    } else {
+        0.0
+    };
     let host = host_memory();
     let mem_total =
         memory_limit.map_or(host, |limit| if host > 0 { limit.min(host) } else { limit });
@@ -139,10 +178,10 @@ fn build(
         mem_used: Some(mem_used),
         disk_total: Some(disk_total.max(1)),
         disk_used: Some(disk_used.min(disk_total.max(1))),
-        rx_rate_kbyte_per_s: Some(0.0),
-        tx_rate_kbyte_per_s: Some(0.0),
-        rx_used_kbyte: Some(0.0),
-        tx_used_kbyte: Some(0.0),
+        rx_rate_kbyte_per_s: Some(rate(now.rx_bytes, before.rx_bytes)),
+        tx_rate_kbyte_per_s: Some(rate(now.tx_bytes, before.tx_bytes)),
+        rx_used_kbyte: Some(now.rx_bytes as f64 / 1024.0),
+        tx_used_kbyte: Some(now.tx_bytes as f64 / 1024.0),
         timestamp: Some(rfc3339(SystemTime::now())),
     }
 }
