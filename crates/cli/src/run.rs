@@ -1,6 +1,6 @@
 //! `agb run`: run code in a fresh session and print its output.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -39,10 +39,16 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             let code = code.clone();
             let lang = args.lang.clone();
             async move {
+                // Output is printed as it arrives (live when the server streams).
                 session
                     .code()
                     .run(code, lang)
                     .timeout(Duration::from_secs(args.timeout))
+                    .on_stdout(|chunk| {
+                        print!("{chunk}");
+                        let _ = std::io::stdout().flush();
+                    })
+                    .on_stderr(|chunk| eprint!("{chunk}"))
                     .await
             }
         };
@@ -50,8 +56,6 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             Some(id) => run(agb.session(id.clone())).await?,
             None => agb.with_session(CreateParams::default(), run).await?,
         };
-        print!("{}", outcome.stdout());
-        eprint!("{}", outcome.stderr());
         if let Some(text) = outcome
             .main_result()
             .and_then(|result| result.text.as_deref())
