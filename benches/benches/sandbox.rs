@@ -132,6 +132,36 @@ fn percentiles(_c: &mut Criterion) {
         drop(got);
     }
     report("sandbox/pool_acquire", acquire);
+    drop(pool);
+
+    // Density: 500 idle sandboxes at once (none runs a kernel).
+    let mem_available = || -> u64 {
+        let s = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        s.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    let before = mem_available();
+    let t = Instant::now();
+    let idle: Vec<_> = (0..500)
+        .map(|_| rt.block_on(engine.create(&image, &limits)).expect("create"))
+        .collect();
+    let took = t.elapsed();
+    std::thread::sleep(Duration::from_millis(300));
+    let drop_per = before.saturating_sub(mem_available()) as f64 / 500.0 / 1048576.0;
+    let pss: u64 = idle.iter().map(|s| s.memory_usage().1).sum();
+    println!(
+        "sandbox/density_500   created in {:.2} s; per sandbox: MemAvailable drop {drop_per:.2} MiB, PSS {:.3} MiB",
+        took.as_secs_f64(),
+        pss as f64 / 500.0 / 1048576.0
+    );
+    let t = Instant::now();
+    for s in idle {
+        rt.block_on(s.destroy()).expect("destroy");
+    }
+    println!("sandbox/destroy_500    {:.2} s", t.elapsed().as_secs_f64());
 }
 
 criterion_group! {

@@ -109,6 +109,7 @@ impl Engine {
     /// supervisor thread.
     pub fn with_config(cfg: EngineConfig) -> Result<Engine> {
         sys::hook::ensure_linked();
+        sys::proc::raise_nofile_limit();
         let eng = |context: &str, source| SandboxError::Engine {
             context: context.into(),
             source,

@@ -344,6 +344,18 @@ pub(crate) fn set_rlimit(resource: libc::__rlimit_resource_t, value: u64) -> io:
     cvt(unsafe { libc::setrlimit(resource, &lim) }).map(drop)
 }
 
+/// Raises the soft open-file limit to the hard one (each sandbox holds a few fds).
+pub(crate) fn raise_nofile_limit() {
+    // SAFETY: `lim` is a valid rlimit for both calls.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 /// The effective uid of the calling thread.
 pub(crate) fn geteuid() -> u32 {
     // SAFETY: no preconditions.
