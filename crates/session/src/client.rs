@@ -173,7 +173,13 @@ impl Agb {
                 request_id: reply.request_id.clone(),
             })?;
         tracing::debug!(session_id = %id, request_id = ?reply.request_id, "session created");
-        Ok(Session::new(self.clone(), id, Some(image_id), data))
+        Ok(Session::with_request_id(
+            self.clone(),
+            id,
+            Some(image_id),
+            data,
+            reply.request_id,
+        ))
     }
 
     /// Creates a session that is deleted when the guard is dropped (see [`SessionGuard`]).

@@ -149,6 +149,12 @@ impl CodeRun {
     }
 }
 
+impl agbcloud_transport::ProvideRequestId for CodeRun {
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+}
+
 /// One event of a run (see the module docs on timing).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -45,6 +45,12 @@ impl CommandOutput {
     }
 }
 
+impl agbcloud_transport::ProvideRequestId for CommandOutput {
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+}
+
 /// Shell commands in one session.
 #[derive(Debug, Clone, Copy)]
 pub struct Command<'s> {

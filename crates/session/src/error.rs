@@ -175,6 +175,12 @@ impl From<PathError> for Error {
     }
 }
 
+impl agbcloud_transport::ProvideRequestId for Error {
+    fn request_id(&self) -> Option<&str> {
+        Error::request_id(self)
+    }
+}
+
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -30,6 +30,7 @@ struct Inner {
     id: String,
     image_id: Option<String>,
     data: SessionData,
+    request_id: Option<String>,
 }
 
 impl fmt::Debug for Session {
@@ -43,10 +44,30 @@ impl fmt::Debug for Session {
 
 impl Session {
     pub(crate) fn new(agb: Agb, id: String, image_id: Option<String>, data: SessionData) -> Self {
+        Self::with_request_id(agb, id, image_id, data, None)
+    }
+
+    pub(crate) fn with_request_id(
+        agb: Agb,
+        id: String,
+        image_id: Option<String>,
+        data: SessionData,
+        request_id: Option<String>,
+    ) -> Self {
         Self {
             agb,
-            inner: Arc::new(Inner { id, image_id, data }),
+            inner: Arc::new(Inner {
+                id,
+                image_id,
+                data,
+                request_id,
+            }),
         }
+    }
+
+    /// The request id of the call that produced this handle (create or get), if any.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
     }
 
     /// The session id.

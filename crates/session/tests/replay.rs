@@ -47,6 +47,7 @@ async fn create_sends_the_official_shape_and_returns_the_session() {
         .await
         .expect("created");
     assert_eq!(session.id(), "s-1");
+    assert_eq!(session.request_id(), Some("r-1"));
     replay.assert_done();
     let request = &replay.requests()[0];
     assert_eq!(body_json(request)["labels"], "{\"team\":\"ml\"}");
