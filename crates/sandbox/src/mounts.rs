@@ -110,6 +110,10 @@ pub(crate) fn build(cfg: &InitConfig, owner: (u32, u32)) -> Step<()> {
         ctx("symlink", &l, std::os::unix::fs::symlink(target, &l))?;
     }
 
+    if !cfg.rootless && cfg.lowers.iter().any(|l| l == "/etc") {
+        add_user(&root.join("etc"), owner)?;
+    }
+
     // Writable places, all on the scratch tmpfs (one size cap), owned by the sandbox user.
     for (dir, at, mode) in [
         ("tmp", "tmp", 0o1777),
@@ -227,6 +231,33 @@ pub(crate) fn build(cfg: &InitConfig, owner: (u32, u32)) -> Step<()> {
             None,
         ),
     )?;
+    Ok(())
+}
+
+/// Gives the sandbox user a name (`user`, home `/home/user`) in the overlay's `/etc/passwd`
+/// and `/etc/group` (a copy-up into the private upper layer), so `whoami`, `git` and `ssh`
+/// find it. Needs real root: copy-up of host-owned files is refused in a user namespace.
+fn add_user(etc: &Path, (uid, gid): (u32, u32)) -> Step<()> {
+    for (file, line) in [
+        (
+            "passwd",
+            format!("user:x:{uid}:{gid}:Sandbox User:/home/user:/bin/sh\n"),
+        ),
+        ("group", format!("user:x:{gid}:\n")),
+    ] {
+        let path = etc.join(file);
+        let Ok(mut text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        if text.lines().any(|l| l.starts_with("user:")) {
+            continue;
+        }
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&line);
+        ctx("write", &path, fs::write(&path, text))?;
+    }
     Ok(())
 }
 

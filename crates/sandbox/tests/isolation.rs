@@ -193,3 +193,24 @@ async fn background_process_does_not_hang_the_command() {
     assert_eq!(out.stdout_str(), "started\n");
     assert!(out.success());
 }
+
+#[tokio::test]
+async fn the_sandbox_user_has_a_name_and_a_home() {
+    let engine = engine();
+    let sb = sandbox(&engine).await;
+    let out = sh(
+        &sb,
+        "whoami; echo ~; getent passwd user | cut -d: -f3; cd && pwd",
+    )
+    .await;
+    assert_eq!(
+        out.stdout_str(),
+        format!("user\n/home/user\n{}\n/home/user\n", sb.uid())
+    );
+    // The host's /etc/passwd is untouched.
+    assert!(
+        !std::fs::read_to_string("/etc/passwd")
+            .unwrap()
+            .contains(&format!(":{}:", sb.uid()))
+    );
+}
