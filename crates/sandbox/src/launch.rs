@@ -2,7 +2,7 @@
 //!
 //! A [`Launch`] starts a process from a [`ProcessSpec`] with its standard streams piped and
 //! hands back the pipe ends and a [`ProcessControl`]. The sandbox implements it for processes
-//! inside a session; [`HostLauncher`]-style implementations run on the host, for tests.
+//! inside a session; [`HostLauncher`](crate::host::HostLauncher) runs them on the host, for tests.
 
 use std::fmt::Debug;
 use std::io;
