@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agbcloud_transport::{CallOptions, RequestId, Transport};
+use agbcloud_wire::context::GetContextInfoParams;
 use agbcloud_wire::session::{
     GetSessionParams, ListSessionParams, ReleaseSessionAsyncParams, SdkStats, SessionSummary,
 };
@@ -161,6 +162,7 @@ impl Agb {
         let image_id = params.image_id().to_owned();
         let mut wire = params.into_wire()?;
         wire.sdk_stats = Some(SdkStats::rust());
+        let has_mounts = !wire.persistence_data_list.is_empty();
         let reply = self.call(&wire, None, None).await?;
         let data = reply.envelope.data.unwrap_or_default();
         let id = data
@@ -173,6 +175,9 @@ impl Agb {
                 request_id: reply.request_id.clone(),
             })?;
         tracing::debug!(session_id = %id, request_id = ?reply.request_id, "session created");
+        if has_mounts {
+            self.wait_for_mounts(&id).await?;
+        }
         Ok(Session::with_request_id(
             self.clone(),
             id,
@@ -180,6 +185,44 @@ impl Agb {
             data,
             reply.request_id,
         ))
+    }
+
+    /// Waits until every context sync of a new session is `Success` or `Failed` (§6.6),
+    /// bounded by [`ClientOptions::delete_timeout`]; failures and a timeout are logged, as
+    /// the official SDK does, not returned.
+    async fn wait_for_mounts(&self, session_id: &str) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.inner.options.delete_timeout;
+        let mut delay = Duration::from_millis(50);
+        loop {
+            let params = GetContextInfoParams {
+                session_id: session_id.to_owned(),
+                context_id: None,
+                path: None,
+                task_type: None,
+            };
+            let items = self
+                .call(&params, Some(session_id), None)
+                .await?
+                .envelope
+                .data
+                .map(|data| data.context_status)
+                .unwrap_or_default();
+            if items.iter().all(|item| item.is_terminal()) {
+                for item in items.iter().filter(|item| item.status == "Failed") {
+                    tracing::warn!(context_id = %item.context_id, path = %item.path, error = %item.error_message, "context sync failed");
+                }
+                return Ok(());
+            }
+            if tokio::time::Instant::now() + delay > deadline {
+                tracing::warn!(
+                    session_id,
+                    "context syncs still running; not waiting longer"
+                );
+                return Ok(());
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
     }
 
     /// Creates a session that is deleted when the guard is dropped (see [`SessionGuard`]).

@@ -273,3 +273,27 @@ async fn the_cache_serves_the_second_identical_run_without_a_request() {
     assert_eq!(capture.requests().len(), 2);
     assert_eq!((cache.metrics().hits, cache.metrics().misses), (1, 2));
 }
+
+#[tokio::test(start_paused = true)]
+async fn create_with_a_mount_waits_for_its_sync() {
+    let status = |state: &str| {
+        let items = json!([{"contextId": "c-1", "path": "/home/user/p", "status": state, "taskType": "download", "startTime": 1, "finishTime": 2, "errorMessage": ""}]).to_string();
+        let outer = json!([{"type": "data", "data": items}]).to_string();
+        ok(json!({"contextStatus": outer}))
+    };
+    let replay = ReplayClient::new([
+        respond(ok(json!({"sessionId": "s-1"}))),
+        respond(status("Running"))
+            .expect_path(http::Method::GET, "/sdk/GetContextInfo?sessionId=s-1"),
+        respond(status("Success"))
+            .expect_path(http::Method::GET, "/sdk/GetContextInfo?sessionId=s-1"),
+    ]);
+    let client = agb(replay.clone());
+    let params =
+        CreateParams::default().mount(agbcloud_session::ContextMount::new("c-1", "/home/user/p"));
+    let session = client.create(params).await.expect("created");
+    assert_eq!(session.id(), "s-1");
+    let body = body_json(&replay.requests()[0]);
+    assert_eq!(body["persistenceDataList"][0]["contextId"], "c-1");
+    replay.assert_done();
+}
