@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use agbcloud_sandbox::doctor::probe;
+use agbcloud_server::sandbox::doctor::probe;
 
 pub(crate) fn run() -> ExitCode {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();

@@ -4,7 +4,9 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use agbcloud_sandbox::{CommandSpec, Engine, Image, Limits, OutputChunk, Stream, parse_size};
+use agbcloud_server::sandbox::{
+    CommandSpec, Engine, Image, Limits, OutputChunk, Stream, parse_size,
+};
 
 /// Local sandbox commands.
 #[derive(Debug, clap::Subcommand)]

@@ -54,3 +54,7 @@ pub use embedded::Embedded;
 pub use error::ServerError;
 pub use router::Router;
 pub use serve::{RunningServer, Server};
+
+/// The local sandbox runtime the server runs on (used directly by `agb sandbox` and
+/// `agb doctor`, which may depend on this crate but not on the runtime itself).
+pub use agbcloud_sandbox as sandbox;
