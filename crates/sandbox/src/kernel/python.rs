@@ -9,6 +9,10 @@ use crate::launch::{Launch, ProcessSpec};
 /// Source of the Python driver, embedded so nothing has to exist in the sandbox.
 pub const PYTHON_DRIVER: &str = include_str!("../../kernels/python_driver.py");
 
+/// The `-c` program: runs [`PYTHON_DRIVER`] (its first argument) one section at a time, so
+/// compiling it leaves less heap behind in every idle kernel (about 1.3 MiB less).
+pub const PYTHON_BOOTSTRAP: &str = include_str!("../../kernels/python_bootstrap.py");
+
 /// A stateful Python interpreter: persistent globals, last expression as the main result,
 /// rich outputs (`_repr_*_`, `display()`, matplotlib figures), captured fd 1 and 2.
 #[derive(Debug)]
@@ -39,7 +43,12 @@ pub fn spec(config: &KernelConfig) -> ProcessSpec {
         }
     }
     ProcessSpec {
-        argv: vec![config.python.clone(), "-c".into(), PYTHON_DRIVER.into()],
+        argv: vec![
+            config.python.clone(),
+            "-c".into(),
+            PYTHON_BOOTSTRAP.into(),
+            PYTHON_DRIVER.into(),
+        ],
         env,
         cwd: config.cwd.clone(),
     }
