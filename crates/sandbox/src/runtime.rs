@@ -238,7 +238,8 @@ impl Engine {
         let mut rlimits = Vec::new();
         if cgroup.is_none() {
             if let Some(m) = limits.memory {
-                rlimits.push((libc::RLIMIT_AS, m));
+                // DATA, not AS: runtimes (JVM, V8) reserve large PROT_NONE areas that AS would count.
+                rlimits.push((libc::RLIMIT_DATA, m));
             }
             if let Some(p) = limits.pids {
                 rlimits.push((libc::RLIMIT_NPROC, p));

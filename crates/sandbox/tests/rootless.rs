@@ -36,6 +36,12 @@ async fn rootless_helper() {
         "{s}"
     );
     assert_ne!(out.exit_code(), 0, "/usr was writable");
+    // Without cgroups, RLIMIT_DATA stands in for the memory limit.
+    let out = sb
+        .exec(CommandSpec::new("/usr/bin/python3 -c 'bytearray(1 << 30)'"))
+        .await
+        .unwrap();
+    assert!(out.stderr_str().contains("MemoryError"), "{out:?}");
     let files = sb.files().unwrap();
     files.write("/home/user/f", b"from api").unwrap();
     assert_eq!(files.read("/tmp/x", 0, None).unwrap(), b"hi\n");
