@@ -94,6 +94,26 @@ async fn stdout_chunks_arrive_live_over_the_websocket() {
         }
         other => panic!("expected the end event, got {other:?}"),
     }
+
+    // Streams share the session's connection; each gets only its own frames.
+    let runs = (0..4).map(|i| {
+        let session = &session;
+        async move {
+            let mut own = String::new();
+            let run = session
+                .code()
+                .run(format!("print('run {i}')"), "python")
+                .on_stdout(|chunk| own.push_str(chunk))
+                .await
+                .expect("ran");
+            assert!(run.success);
+            own
+        }
+    });
+    let outputs = futures_util::future::join_all(runs).await;
+    for (i, output) in outputs.iter().enumerate() {
+        assert_eq!(output, &format!("run {i}\n"));
+    }
     session.close().await.expect("closed");
     server.shutdown().await;
 }

@@ -31,6 +31,7 @@ struct Inner {
     image_id: Option<String>,
     data: SessionData,
     request_id: Option<String>,
+    ws: crate::stream::WsHub,
 }
 
 impl fmt::Debug for Session {
@@ -61,8 +62,14 @@ impl Session {
                 image_id,
                 data,
                 request_id,
+                ws: crate::stream::WsHub::default(),
             }),
         }
+    }
+
+    /// The session's shared stream connection.
+    pub(crate) fn ws_hub(&self) -> &crate::stream::WsHub {
+        &self.inner.ws
     }
 
     /// The request id of the call that produced this handle (create or get), if any.

@@ -1,27 +1,29 @@
 //! Live `run_code` events over the session's WebSocket (`wsUrl`, agb-protocol.md §7).
 //!
-//! One connection per streamed run: connect with `X-Access-Token`, send the `run_code`
-//! invocation, fold the event frames with [`RunCodeStream`] and yield each one as it arrives,
-//! until the `end` frame.
+//! One connection per session, opened on the first streamed run (handshake with
+//! `X-Access-Token`) and shared by every stream of that session: a background task owns the
+//! socket, sends invocations, answers pings and routes each server frame to its invocation by
+//! id. The connection closes when the last handle of the session is dropped; a broken one
+//! fails its pending streams and is reopened by the next run. A stream dropped before its end
+//! stops listening (the run goes on remotely, as with the official SDK's `cancel()`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Mutex;
 
 use agbcloud_wire::stream::{
     ClientFrame, DEFAULT_CODE_TARGET, RunCodeStream, ServerFrame, StreamData, StreamEventKind,
     StreamRunCodeParams, StreamStep,
 };
-use agbcloud_wire::tools::code::Language;
+use agbcloud_wire::tools::code::{ExecutionError, Language};
 use futures_util::{SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::code::{CodeEvent, CodeRun};
 use crate::error::{Error, Result};
 use crate::session::Session;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// What a streamed run needs.
 pub(crate) struct StreamRequest {
@@ -39,10 +41,134 @@ pub(crate) fn can_stream(session: &Session) -> bool {
         && data.token.as_deref().is_some_and(|token| !token.is_empty())
 }
 
+/// Frames (or the connection's failure) of one invocation.
+type Route = mpsc::UnboundedSender<Result<ServerFrame>>;
+
+/// A request to the connection task: send `frame` and route the replies of `id` to `route`.
+struct Invocation {
+    id: String,
+    frame: String,
+    route: Route,
+}
+
+/// The session's shared WebSocket connection, opened lazily.
+#[derive(Debug, Default)]
+pub(crate) struct WsHub {
+    sender: Mutex<Option<mpsc::UnboundedSender<Invocation>>>,
+}
+
+impl WsHub {
+    /// Sends an invocation over the open connection, opening one first if there is none
+    /// (or the last one broke).
+    async fn invoke(&self, session: &Session, invocation: Invocation) -> Result<()> {
+        let current = self
+            .sender
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let invocation = match current {
+            Some(sender) => match sender.send(invocation) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::SendError(invocation)) => invocation,
+            },
+            None => invocation,
+        };
+        let sender = connect(session).await?;
+        let sent = sender.send(invocation).is_ok();
+        *self
+            .sender
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sender);
+        if sent {
+            Ok(())
+        } else {
+            Err(closed("the stream connection closed at once"))
+        }
+    }
+}
+
+/// Opens the socket and starts the task that owns it.
+async fn connect(session: &Session) -> Result<mpsc::UnboundedSender<Invocation>> {
+    let data = session.data();
+    let (Some(url), Some(token)) = (data.ws_url.as_deref(), data.token.as_deref()) else {
+        return Err(Error::invalid("ws_url is not available for this session"));
+    };
+    let mut handshake = url
+        .into_client_request()
+        .map_err(|error| Error::invalid(format!("invalid wsUrl {url:?}: {error}")))?;
+    let token = token
+        .parse()
+        .map_err(|_| Error::invalid("the session token is not a valid header value"))?;
+    handshake.headers_mut().insert("X-Access-Token", token);
+    let (socket, _) = tokio_tungstenite::connect_async(handshake)
+        .await
+        .map_err(|error| ws_error("cannot open the stream", error, false))?;
+    let (sender, invocations) = mpsc::unbounded_channel();
+    tokio::spawn(drive(socket, invocations));
+    Ok(sender)
+}
+
+/// Owns the socket: sends invocations, routes frames, fails every route when it breaks.
+async fn drive(
+    mut socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    mut invocations: mpsc::UnboundedReceiver<Invocation>,
+) {
+    let mut routes: HashMap<String, Route> = HashMap::new();
+    let failure = loop {
+        tokio::select! {
+            invocation = invocations.recv() => {
+                let Some(invocation) = invocation else {
+                    let _ = socket.close(None).await;
+                    return;
+                };
+                if let Err(error) = socket.send(Message::text(invocation.frame)).await {
+                    let _ = invocation.route.send(Err(ws_error("cannot send the invocation", error, true)));
+                    break "the stream connection broke while sending".to_owned();
+                }
+                routes.insert(invocation.id, invocation.route);
+            }
+            message = socket.next() => {
+                let text = match message {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(_))) | None => break "the server closed the stream connection".to_owned(),
+                    Some(Ok(_)) => continue,
+                    Some(Err(error)) => break format!("the stream connection broke: {error}"),
+                };
+                let frame = match ServerFrame::parse(text.as_str()) {
+                    Ok(frame) => frame,
+                    Err(error) => {
+                        tracing::debug!(%error, "dropping an undecodable stream frame");
+                        continue;
+                    }
+                };
+                let last = !matches!(frame.data, StreamData::Event(_));
+                let id = frame.invocation_id.clone();
+                let delivered = routes.get(&id).is_some_and(|route| route.send(Ok(frame)).is_ok());
+                if last || !delivered {
+                    routes.remove(&id);
+                }
+            }
+        }
+    };
+    for (_, route) in routes {
+        let _ = route.send(Err(closed(&failure)));
+    }
+}
+
+fn closed(message: &str) -> Error {
+    Error::Transport(agbcloud_transport::TransportError::interrupted(
+        message.to_owned(),
+    ))
+}
+
 enum State {
     Start(Session, StreamRequest),
     Reading {
-        socket: Box<Socket>,
+        /// Keeps the session, and so its connection, alive until the end frame.
+        session: Session,
+        frames: mpsc::UnboundedReceiver<Result<ServerFrame>>,
         id: String,
         fold: Box<RunCodeStream>,
         pending: VecDeque<CodeEvent>,
@@ -61,8 +187,9 @@ pub(crate) fn run_stream(
             state = match state {
                 State::Done => return None,
                 State::Start(session, request) => match start(&session, request).await {
-                    Ok((socket, id)) => State::Reading {
-                        socket: Box::new(socket),
+                    Ok((frames, id)) => State::Reading {
+                        session,
+                        frames,
                         id,
                         fold: Box::default(),
                         pending: VecDeque::new(),
@@ -70,18 +197,19 @@ pub(crate) fn run_stream(
                     Err(error) => return Some((Err(error), State::Done)),
                 },
                 State::Reading {
-                    mut socket,
+                    session,
+                    mut frames,
                     id,
                     mut fold,
                     mut pending,
                 } => {
                     if let Some(event) = pending.pop_front() {
                         let next = if matches!(event, CodeEvent::End(_)) {
-                            let _ = (*socket).close(None).await;
                             State::Done
                         } else {
                             State::Reading {
-                                socket,
+                                session,
+                                frames,
                                 id,
                                 fold,
                                 pending,
@@ -89,54 +217,12 @@ pub(crate) fn run_stream(
                         };
                         return Some((Ok(event), next));
                     }
-                    let message = match socket.next().await {
-                        Some(Ok(message)) => message,
-                        Some(Err(error)) => {
-                            return Some((
-                                Err(ws_error("stream interrupted", error, true)),
-                                State::Done,
-                            ));
-                        }
+                    let frame = match frames.recv().await {
+                        Some(Ok(frame)) => frame,
+                        Some(Err(error)) => return Some((Err(error), State::Done)),
                         None => {
                             return Some((
-                                Err(Error::Api {
-                                    code: agbcloud_wire::ErrorCode::Other("WsClosed".into()),
-                                    status: 0,
-                                    message: "the stream closed before the end frame".into(),
-                                    request_id: Some(id),
-                                }),
-                                State::Done,
-                            ));
-                        }
-                    };
-                    let Message::Text(text) = message else {
-                        // Pings are answered by the library on the next read or write.
-                        state = State::Reading {
-                            socket,
-                            id,
-                            fold,
-                            pending,
-                        };
-                        continue;
-                    };
-                    let frame = match ServerFrame::parse(text.as_str()) {
-                        Ok(frame) if frame.invocation_id == id => frame,
-                        Ok(_) => {
-                            state = State::Reading {
-                                socket,
-                                id,
-                                fold,
-                                pending,
-                            };
-                            continue;
-                        }
-                        Err(source) => {
-                            return Some((
-                                Err(Error::Decode {
-                                    what: "run_code stream frame".into(),
-                                    source,
-                                    request_id: Some(id),
-                                }),
+                                Err(closed("the stream ended before its end frame")),
                                 State::Done,
                             ));
                         }
@@ -148,28 +234,24 @@ pub(crate) fn run_stream(
                             StreamEventKind::Result { result } => {
                                 CodeEvent::Result(result.to_result())
                             }
-                            StreamEventKind::Error { error } => {
-                                CodeEvent::Error(agbcloud_wire::tools::code::ExecutionError {
-                                    name: error.code.clone(),
-                                    value: error.message.clone(),
-                                    traceback: String::new(),
-                                })
-                            }
+                            StreamEventKind::Error { error } => CodeEvent::Error(ExecutionError {
+                                name: error.code.clone(),
+                                value: error.message.clone(),
+                                traceback: String::new(),
+                            }),
                         });
                     }
                     match fold.push(&frame.data) {
                         StreamStep::Continue => {}
                         StreamStep::Finished | StreamStep::Failed(_) => {
                             let execution = std::mem::take(&mut *fold).finish();
-                            let mut run = CodeRun::from_execution(execution, Some(id.clone()));
-                            if let Some(CodeEvent::Error(error)) = pending.back() {
-                                run.error.get_or_insert_with(|| error.clone());
-                            }
+                            let run = CodeRun::from_execution(execution, Some(id.clone()));
                             pending.push_back(CodeEvent::End(Box::new(run)));
                         }
                     }
                     State::Reading {
-                        socket,
+                        session,
+                        frames,
                         id,
                         fold,
                         pending,
@@ -180,23 +262,13 @@ pub(crate) fn run_stream(
     })
 }
 
-async fn start(session: &Session, request: StreamRequest) -> Result<(Socket, String)> {
-    let data = session.data();
-    let (Some(url), Some(token)) = (data.ws_url.as_deref(), data.token.as_deref()) else {
-        return Err(Error::invalid("ws_url is not available for this session"));
-    };
-    let mut handshake = url
-        .into_client_request()
-        .map_err(|error| Error::invalid(format!("invalid wsUrl {url:?}: {error}")))?;
-    let token = token
-        .parse()
-        .map_err(|_| Error::invalid("the session token is not a valid header value"))?;
-    handshake.headers_mut().insert("X-Access-Token", token);
-    let (mut socket, _) = tokio_tungstenite::connect_async(handshake)
-        .await
-        .map_err(|error| ws_error("cannot open the stream", error, false))?;
+async fn start(
+    session: &Session,
+    request: StreamRequest,
+) -> Result<(mpsc::UnboundedReceiver<Result<ServerFrame>>, String)> {
     let id = invocation_id();
-    let target = data
+    let target = session
+        .data()
         .server_of("run_code")
         .unwrap_or(DEFAULT_CODE_TARGET)
         .to_owned();
@@ -209,11 +281,19 @@ async fn start(session: &Session, request: StreamRequest) -> Result<(Socket, Str
             code: request.code,
         },
     );
-    socket
-        .send(Message::text(frame.to_json()))
-        .await
-        .map_err(|error| ws_error("cannot send the invocation", error, true))?;
-    Ok((socket, id))
+    let (route, frames) = mpsc::unbounded_channel();
+    session
+        .ws_hub()
+        .invoke(
+            session,
+            Invocation {
+                id: id.clone(),
+                frame: frame.to_json(),
+                route,
+            },
+        )
+        .await?;
+    Ok((frames, id))
 }
 
 /// Maps a WebSocket failure; `connected` tells whether the invocation may have been sent.
