@@ -79,8 +79,9 @@ fn arch() -> Result<TargetArch, String> {
         .map_err(|e| format!("seccomp: {e}"))
 }
 
-/// The two programs, in installation order: the EPERM deny-list, then ENOSYS for `clone3`
-/// (its flags live in memory a filter cannot read; libc falls back to `clone`).
+/// The programs, in installation order: (on x86_64) a guard against x32 numbers, the EPERM
+/// deny-list, then ENOSYS for `clone3` (its flags live in memory a filter cannot read; libc
+/// falls back to `clone`).
 pub(crate) fn programs() -> Result<Vec<BpfProgram>, String> {
     let arch = arch()?;
     let mut deny: BTreeMap<i64, Vec<SeccompRule>> =
@@ -109,13 +110,56 @@ pub(crate) fn programs() -> Result<Vec<BpfProgram>, String> {
         arch,
     )
     .map_err(|e| e.to_string())?;
+    let mut progs = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    progs.push(x32_guard());
     let a: BpfProgram = eperm
         .try_into()
         .map_err(|e: seccompiler::BackendError| e.to_string())?;
     let b: BpfProgram = clone3
         .try_into()
         .map_err(|e: seccompiler::BackendError| e.to_string())?;
-    Ok(vec![a, b])
+    progs.push(a);
+    progs.push(b);
+    Ok(progs)
+}
+
+/// x32 system calls carry the x86_64 audit arch with bit 30 set in the number, so they would
+/// slip past rules keyed by number: refuse every number at or above that bit.
+#[cfg(target_arch = "x86_64")]
+fn x32_guard() -> BpfProgram {
+    use seccompiler::sock_filter;
+    const LD_W_ABS: u16 = 0x20; // BPF_LD (0) | BPF_W (0) | BPF_ABS (0x20)
+    const JGE_K: u16 = 0x35; // BPF_JMP (5) | BPF_JGE (0x30) | BPF_K (0)
+    const RET_K: u16 = 0x06; // BPF_RET | BPF_K
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    vec![
+        // seccomp_data.nr is at offset 0.
+        sock_filter {
+            code: LD_W_ABS,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        sock_filter {
+            code: JGE_K,
+            jt: 0,
+            jf: 1,
+            k: X32_SYSCALL_BIT,
+        },
+        sock_filter {
+            code: RET_K,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ERRNO | libc::EPERM as u32,
+        },
+        sock_filter {
+            code: RET_K,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ALLOW,
+        },
+    ]
 }
 
 /// Programs in the wire form of the init config.
@@ -143,7 +187,7 @@ mod tests {
     #[test]
     fn compiles() {
         let p = super::programs().expect("programs");
-        assert_eq!(p.len(), 2);
+        assert!(p.len() >= 2);
         assert!(!p[0].is_empty());
     }
 }

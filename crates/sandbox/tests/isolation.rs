@@ -214,3 +214,13 @@ async fn the_sandbox_user_has_a_name_and_a_home() {
             .contains(&format!(":{}:", sb.uid()))
     );
 }
+
+#[cfg(target_arch = "x86_64")]
+#[tokio::test]
+async fn x32_syscall_numbers_are_refused() {
+    let engine = engine();
+    let sb = sandbox(&engine).await;
+    // getpid through the x32 numbering: EPERM from our filter (ENOSYS would mean unfiltered).
+    let py = "/usr/bin/python3 -c \"import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint(libc.syscall(0x40000000 | 39), ctypes.get_errno())\"";
+    assert_eq!(sh(&sb, py).await.stdout_str(), "-1 1\n");
+}
