@@ -69,11 +69,15 @@ fn warm(c: &mut Criterion) {
 }
 
 fn memory(rt: &Runtime, kernels: &KernelSet, when: &str) {
-    // A second idle kernel shares the interpreter's file pages, as many sessions do; PSS then
-    // splits them between the two.
-    let other = KernelSet::new(Arc::new(HostLauncher::new()), config());
+    // Other idle kernels share the interpreter's file pages, as many sessions do; PSS then
+    // splits them between all of them.
+    let others: Vec<KernelSet> = (0..7)
+        .map(|_| KernelSet::new(Arc::new(HostLauncher::new()), config()))
+        .collect();
     let pid = rt.block_on(async {
-        other.start(Language::Python).await.expect("second kernel");
+        for other in &others {
+            other.start(Language::Python).await.expect("another kernel");
+        }
         kernels.kernel(Language::Python).lock().await.pid()
     });
     let Some(pid) = pid else { return };
@@ -89,7 +93,7 @@ fn memory(rt: &Runtime, kernels: &KernelSet, when: &str) {
             .map_or(f64::NAN, |kb| kb / 1024.0)
     };
     println!(
-        "kernel/python_memory ({when}): RSS {:.1} MiB, PSS {:.1} MiB with 2 idle kernels, \
+        "kernel/python_memory ({when}): RSS {:.1} MiB, PSS {:.1} MiB among 8 idle kernels, \
          private dirty {:.1} MiB (target <= 8 MiB)",
         field("Rss:"),
         field("Pss:"),
