@@ -45,7 +45,10 @@ async fn state_completion_value_and_redeclaration() {
         Some("[ 10, 20, 30 ]")
     );
     assert_eq!(js(&k, "'aaa'").await.main_text(), Some("'aaa'"));
-    assert_eq!(js(&k, "{ a: 1, b: [2] }").await.main_text(), Some("{ a: 1, b: [ 2 ] }"));
+    assert_eq!(
+        js(&k, "{ a: 1, b: [2] }").await.main_text(),
+        Some("{ a: 1, b: [ 2 ] }")
+    );
     assert_eq!(js(&k, "{ let t = 4; t * 2 }").await.main_text(), Some("8"));
     assert_eq!(
         js(&k, "for (let i = 0; i < 2; i++) {}").await.main_text(),
@@ -163,7 +166,10 @@ async fn timeouts_and_exit() {
     assert_eq!(run.main_text(), Some("'undefined'"));
     // a value too large for one frame is replaced by a note
     let run = js(&k, "'x'.repeat(60_000_000)").await;
-    assert!(run.main_text().unwrap().len() < 100_000, "util.inspect truncates long strings");
+    assert!(
+        run.main_text().unwrap().len() < 100_000,
+        "util.inspect truncates long strings"
+    );
     let run = js(&k, "display('h'.repeat(60_000_000), 'text/html')").await;
     assert!(run.results.is_empty());
     assert!(run.stderr_text().contains("too large"), "{:?}", run.stderr);

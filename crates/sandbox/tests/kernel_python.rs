@@ -279,7 +279,11 @@ async fn hostile_code() {
     let run = py(&k, "print('y' * 20_000_000, end='')").await;
     assert!(run.stdout_text().contains("output truncated"));
     // a result too large for one frame is replaced by a note, the kernel survives
-    let run = py(&k, "class Big:\n    def _repr_html_(self): return 'h' * 60_000_000\nBig()").await;
+    let run = py(
+        &k,
+        "class Big:\n    def _repr_html_(self): return 'h' * 60_000_000\nBig()",
+    )
+    .await;
     assert!(run.results.is_empty());
     assert!(run.stderr_text().contains("too large"), "{:?}", run.stderr);
     assert_eq!(py(&k, "2 + 2").await.main_text(), Some("4"));
