@@ -415,6 +415,85 @@ mod tests {
         );
     }
 
+    fn read(dir: &Path, file: &str) -> String {
+        fs::read_to_string(dir.join(file)).unwrap_or_default()
+    }
+
+    #[test]
+    fn v2_session_gets_its_limits_in_one_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let layout = Layout {
+            v2_base: Some(tmp.path().to_path_buf()),
+            v2_controllers: Controller::ALL.to_vec(),
+            v1_bases: Vec::new(),
+            v2_kill: true,
+        };
+        let engine = layout.engine_dirs("agbcloud", "e1").unwrap();
+        assert_eq!(
+            read(tmp.path(), "cgroup.subtree_control"),
+            "+memory +pids +cpu"
+        );
+        let limits = Limits {
+            memory: Some(1 << 28),
+            pids: Some(64),
+            cpu: Some(0.5),
+            ..Limits::default()
+        };
+        let cg = SessionCgroup::create(&layout, &engine, "s1", &limits).unwrap();
+        let d = tmp.path().join("agbcloud/e1/s1");
+        assert_eq!(read(&d, "memory.max"), (1u64 << 28).to_string());
+        assert_eq!(read(&d, "memory.swap.max"), "0");
+        assert_eq!(read(&d, "pids.max"), "64");
+        assert_eq!(read(&d, "cpu.max"), "50000 100000");
+        fs::write(d.join("memory.events"), "low 0\noom 2\noom_kill 1\n").unwrap();
+        fs::write(d.join("pids.events"), "max 3\n").unwrap();
+        assert_eq!(cg.oom_kills(), 1);
+        assert_eq!(cg.pids_max_hits(), 3);
+    }
+
+    #[test]
+    fn v1_session_spreads_limits_over_hierarchies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = |c: &str| tmp.path().join(c);
+        let layout = Layout {
+            v2_base: Some(base("unified")),
+            v2_controllers: Vec::new(),
+            v1_bases: vec![
+                (Controller::Memory, base("memory")),
+                (Controller::Pids, base("pids")),
+                (Controller::Cpu, base("cpu")),
+            ],
+            v2_kill: true,
+        };
+        let engine = layout.engine_dirs("agbcloud", "e1").unwrap();
+        assert_eq!(engine.len(), 4);
+        let limits = Limits {
+            memory: Some(1 << 28),
+            pids: Some(64),
+            cpu: Some(1.5),
+            ..Limits::default()
+        };
+        let cg = SessionCgroup::create(&layout, &engine, "s1", &limits).unwrap();
+        let s = |c: &str| base(c).join("agbcloud/e1/s1");
+        assert!(s("unified").is_dir());
+        assert_eq!(
+            read(&s("memory"), "memory.limit_in_bytes"),
+            (1u64 << 28).to_string()
+        );
+        assert_eq!(
+            read(&s("memory"), "memory.memsw.limit_in_bytes"),
+            (1u64 << 28).to_string()
+        );
+        assert_eq!(read(&s("pids"), "pids.max"), "64");
+        assert_eq!(read(&s("cpu"), "cpu.cfs_quota_us"), "150000");
+        fs::write(
+            s("memory").join("memory.oom_control"),
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+        )
+        .unwrap();
+        assert_eq!(cg.oom_kills(), 2);
+    }
+
     #[test]
     fn parses_pure_v2_with_container_root() {
         let mi = "30 25 0:26 /kube /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";

@@ -308,6 +308,7 @@ impl Supervisor {
                     live: HashMap::new(),
                     pending: Vec::new(),
                     next: 1,
+                    buf: vec![0u8; 64 * 1024],
                 }
                 .run()
             })?;
@@ -396,6 +397,8 @@ struct Reactor {
     /// Reaped sandboxes whose cgroups were still busy: retry until this instant.
     pending: Vec<(Arc<Shared>, Instant)>,
     next: u64,
+    /// Receive buffer for control messages.
+    buf: Vec<u8>,
 }
 
 impl Reactor {
@@ -497,11 +500,10 @@ impl Reactor {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let Some(ctrl) = ctrl else { return };
-        let mut buf = vec![0u8; 64 * 1024];
         loop {
-            match sock::recv(ctrl.as_raw_fd(), &mut buf, true) {
+            match sock::recv(ctrl.as_raw_fd(), &mut self.buf, true) {
                 Ok(Some((n, _))) => {
-                    if let Ok(reply) = serde_json::from_slice::<Reply>(&buf[..n]) {
+                    if let Ok(reply) = serde_json::from_slice::<Reply>(&self.buf[..n]) {
                         shared.dispatch(reply);
                     }
                 }
