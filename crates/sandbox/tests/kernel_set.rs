@@ -77,6 +77,14 @@ async fn abandoned_cell_is_interrupted_and_state_kept() {
 }
 
 #[tokio::test]
+async fn huge_timeouts_are_fine() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = kernels(&dir);
+    let run = k.execute("py", "1", Duration::MAX, None).await.unwrap();
+    assert_eq!(run.main_text(), Some("1"));
+}
+
+#[tokio::test]
 async fn execution_counts_are_per_kernel() {
     let dir = tempfile::tempdir().unwrap();
     let k = kernels(&dir);

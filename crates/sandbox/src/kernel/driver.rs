@@ -142,7 +142,7 @@ impl Process {
         timeout: Duration,
     ) -> Result<(), KernelError> {
         let lang = language.as_str();
-        let deadline = Instant::now() + timeout;
+        let deadline = after(timeout);
         let mut diag = Vec::new();
         let mut buf = Vec::with_capacity(4096);
         let start_err = |message: String, diag: &[u8]| {
@@ -216,7 +216,7 @@ impl Process {
         let request = serde_json::to_vec(&Request::Execute { code })
             .map_err(|e| protocol(e.to_string()))
             .and_then(|body| frame::encode(&body).map_err(|e| protocol(e.to_string())))?;
-        let deadline = Instant::now() + timeout;
+        let deadline = after(timeout);
         self.in_flight = true;
         match tokio::time::timeout_at(deadline, self.stdin.write_all(&request)).await {
             Ok(Ok(())) => {}
@@ -228,7 +228,7 @@ impl Process {
         let mut buf = Vec::with_capacity(4096);
         loop {
             // Checked here too: a driver flooding output keeps the frame branch always ready.
-            let timer = interrupted.map_or(deadline, |at| at + grace);
+            let timer = interrupted.map_or(deadline, |at| at.checked_add(grace).unwrap_or(at));
             if Instant::now() >= timer {
                 if interrupted.is_some() {
                     return Ok(End::Killed);
@@ -311,7 +311,7 @@ impl Process {
     /// A previous execution was abandoned mid-cell: interrupt it and skip to its `done`.
     async fn recover(&mut self, grace: Duration) -> bool {
         let _ = self.control.interrupt();
-        let deadline = Instant::now() + grace;
+        let deadline = after(grace);
         loop {
             match tokio::time::timeout_at(deadline, self.frames.next()).await {
                 Ok(Ok(Some(bytes))) => {
@@ -326,6 +326,13 @@ impl Process {
             }
         }
     }
+}
+
+/// `now + d`, capped at one year (tokio timers cannot go much further).
+fn after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d.min(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(now)
 }
 
 async fn read_opt(rx: &mut Option<pipe::Receiver>, buf: &mut Vec<u8>) -> io::Result<usize> {
@@ -646,6 +653,11 @@ fn secs(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_timeouts_do_not_overflow() {
+        assert!(after(Duration::MAX) > Instant::now() + Duration::from_secs(86_400));
+    }
 
     #[test]
     fn utf8_carry() {
