@@ -193,6 +193,11 @@ impl Engine {
         &self.inner.id
     }
 
+    /// The configuration the engine runs with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.cfg
+    }
+
     /// Whether cgroup limits are enforced (false: rlimits only).
     pub fn has_cgroups(&self) -> bool {
         self.inner.layout.is_some()
@@ -312,7 +317,6 @@ impl Drop for EngineInner {
             cgroup::purge_engine_dir(d);
         }
         fs::remove_dir_all(&self.engine_state).ok();
-        let _ = &self.cfg;
     }
 }
 
