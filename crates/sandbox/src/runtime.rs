@@ -98,6 +98,9 @@ impl UidPool {
 
 static ENGINE_SEQ: AtomicU64 = AtomicU64::new(0);
 
+/// How long a new sandbox may take to set itself up.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl Engine {
     /// Starts an engine with the default configuration.
     pub fn new() -> Result<Engine> {
@@ -292,8 +295,10 @@ impl Engine {
         rx.await
             .map_err(|_| SandboxError::Setup("supervisor dropped the request".into()))?
             .map_err(|e| SandboxError::io("clone sandbox init", e))?;
-        ready_rx
+        // Dropping `sandbox` on any error below kills the init.
+        tokio::time::timeout(READY_TIMEOUT, ready_rx)
             .await
+            .map_err(|_| SandboxError::Setup(format!("sandbox not ready after {READY_TIMEOUT:?}")))?
             .map_err(|_| SandboxError::Setup("sandbox init vanished".into()))?
             .map_err(SandboxError::Setup)?;
         sandbox.attach_root()?;
