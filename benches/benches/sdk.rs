@@ -11,9 +11,11 @@
 //!   when the venv is absent). The SDK's logging is set to WARNING so that its per-call INFO
 //!   logs do not inflate its time.
 //!
-//! Client CPU time per call (the server excluded) is written for both to
-//! `target/bench/metrics/sdk_*_client_cpu.json`: thread CPU time of the bench thread for
-//! ours, process CPU time of the Python interpreter for the official SDK.
+//! - `sdk/rust_run_client_cpu`, `sdk/python_official_run_client_cpu`: the same calls, but the
+//!   time measured is the client's CPU time only (the server excluded): thread CPU time of the
+//!   bench thread for ours, process CPU time of the Python interpreter for the official SDK.
+//!   The averages over the wall-time runs are also written to
+//!   `target/bench/metrics/sdk_*_client_cpu.json`.
 
 use std::future::IntoFuture as _;
 use std::io::{BufRead, BufReader, Write};
@@ -215,6 +217,23 @@ fn sdk(c: &mut Criterion) {
             wall.elapsed()
         });
     });
+    group.bench_function("rust_run_client_cpu", |b| {
+        b.iter_custom(|iters| {
+            let cpu = thread_cpu();
+            for _ in 0..iters {
+                let run = runtime
+                    .block_on(
+                        session
+                            .code()
+                            .run("print(1)", Language::Python)
+                            .into_future(),
+                    )
+                    .expect("run");
+                assert!(run.success);
+            }
+            thread_cpu() - cpu
+        });
+    });
     let rust_cpu_per_call = rust_cpu.as_nanos() as f64 / rust_calls.max(1) as f64;
     write_metric("sdk/rust_client_cpu", rust_cpu_per_call, "ns");
     println!(
@@ -243,6 +262,9 @@ fn sdk(c: &mut Criterion) {
                         py_cpu += cpu;
                         wall
                     });
+                });
+                group.bench_function("python_official_run_client_cpu", |b| {
+                    b.iter_custom(|iters| driver.run(iters).1);
                 });
                 let py_cpu_per_call = py_cpu.as_nanos() as f64 / py_calls.max(1) as f64;
                 write_metric("sdk/python_official_client_cpu", py_cpu_per_call, "ns");
