@@ -88,7 +88,7 @@ async fn writable_layer_is_size_capped() {
 async fn lifetime_expiry_destroys_the_sandbox() {
     let engine = engine();
     let limits = Limits {
-        lifetime: Some(Duration::from_millis(300)),
+        lifetime: Some(Duration::from_secs(1)),
         ..Limits::default()
     };
     let sb = sandbox_with(&engine, limits).await;

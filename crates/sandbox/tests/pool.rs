@@ -26,7 +26,7 @@ async fn pool_hands_out_distinct_ready_sandboxes_and_refills() {
 async fn warmup_runs_before_pooling_and_lifetime_starts_at_acquire() {
     let engine = engine();
     let limits = Limits {
-        lifetime: Some(Duration::from_millis(300)),
+        lifetime: Some(Duration::from_secs(1)),
         ..Limits::default()
     };
     let pool = Pool::with_warmup(
@@ -41,7 +41,7 @@ async fn warmup_runs_before_pooling_and_lifetime_starts_at_acquire() {
     );
     pool.wait_full().await;
     // Idle time in the pool does not count against the lifetime.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     let (sb, id) = pool.acquire_warm().await.unwrap();
     assert_eq!(id, sb.id());
     assert_eq!(sh(&sb, "cat /tmp/warm").await.stdout_str(), "yes");
