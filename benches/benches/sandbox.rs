@@ -18,15 +18,29 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 
 fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
 
 fn floors(c: &mut Criterion) {
     c.bench_function("floor/spawn_true", |b| {
-        b.iter(|| Command::new("/bin/true").stdout(Stdio::null()).status().expect("spawn /bin/true"))
+        b.iter(|| {
+            Command::new("/bin/true")
+                .stdout(Stdio::null())
+                .status()
+                .expect("spawn /bin/true")
+        })
     });
     c.bench_function("floor/sh_echo_hi", |b| {
-        b.iter(|| Command::new("/bin/sh").args(["-c", "echo hi"]).output().expect("spawn sh"))
+        b.iter(|| {
+            Command::new("/bin/sh")
+                .args(["-c", "echo hi"])
+                .output()
+                .expect("spawn sh")
+        })
     });
 }
 
@@ -52,7 +66,9 @@ fn sandbox(c: &mut Criterion) {
     let sb = rt.block_on(engine.create(&image, &limits)).expect("create");
     c.bench_function("sandbox/echo_hi", |b| {
         b.iter(|| {
-            let out = rt.block_on(sb.exec(CommandSpec::new("echo hi"))).expect("exec");
+            let out = rt
+                .block_on(sb.exec(CommandSpec::new("echo hi")))
+                .expect("exec");
             assert_eq!(out.stdout, b"hi\n");
         })
     });
@@ -96,7 +112,12 @@ fn percentiles(_c: &mut Criterion) {
     let report = |name: &str, mut v: Vec<Duration>| {
         v.sort();
         let p = |q: f64| v[((v.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
-        println!("{name:<22} p50 {:>8.3} ms   p95 {:>8.3} ms   (n = {})", p(0.5), p(0.95), v.len());
+        println!(
+            "{name:<22} p50 {:>8.3} ms   p95 {:>8.3} ms   (n = {})",
+            p(0.5),
+            p(0.95),
+            v.len()
+        );
     };
     let n = 100;
     let mut floor = Vec::new();
@@ -118,7 +139,8 @@ fn percentiles(_c: &mut Criterion) {
     let mut echo = Vec::new();
     for _ in 0..n {
         let t = Instant::now();
-        rt.block_on(sb.exec(CommandSpec::new("echo hi"))).expect("exec");
+        rt.block_on(sb.exec(CommandSpec::new("echo hi")))
+            .expect("exec");
         echo.push(t.elapsed());
     }
     report("sandbox/echo_hi", echo);
