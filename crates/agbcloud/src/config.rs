@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use agbcloud_session::{Agb, ClientOptions, CodePolicy};
+use agbcloud_session::{Agb, ClientOptions, CodePolicy, WsConnector};
 use agbcloud_transport::{SharedHttpSend, TimeoutConfig, Transport};
 
 /// The AGB cloud endpoint used when an API key is configured without an endpoint.
@@ -188,6 +188,7 @@ impl AgbBuilder {
             (None, false, None) => Backend::Embedded,
         };
         let mut keep_alive: Option<Arc<dyn std::any::Any + Send + Sync>> = None;
+        let mut options = self.options.clone();
         match &backend {
             Backend::Custom => {
                 let http = self.http_send.clone().ok_or(BuildError::NoBackend)?;
@@ -205,9 +206,10 @@ impl AgbBuilder {
                 }
             }
             Backend::Embedded => {
-                let (http, base_url, engine) = embedded_engine()?;
+                let (http, base_url, engine, connector) = embedded_engine()?;
                 transport = transport.shared_http_send(http).endpoint(base_url);
                 keep_alive = Some(engine);
+                options.ws_connector = Some(connector);
             }
         }
         let transport = transport.build()?;
@@ -224,7 +226,7 @@ impl AgbBuilder {
             ),
             Backend::Custom => tracing::info!("AGB client: custom HttpSend"),
         }
-        Ok(Agb::from_parts(transport, self.options, keep_alive))
+        Ok(Agb::from_parts(transport, options, keep_alive))
     }
 
     /// Applies the precedence: explicit, environment, `.env`, defaults.
@@ -286,9 +288,14 @@ fn read_env_file(path: &Path) -> HashMap<String, String> {
     }
 }
 
-/// What the client needs from the embedded engine: its `HttpSend`, base URL and keep-alive.
-#[cfg(feature = "embedded")]
-type EngineParts = (SharedHttpSend, String, Arc<dyn std::any::Any + Send + Sync>);
+/// What the client needs from the embedded engine: its `HttpSend`, base URL, keep-alive and
+/// in-process stream connector.
+type EngineParts = (
+    SharedHttpSend,
+    String,
+    Arc<dyn std::any::Any + Send + Sync>,
+    Arc<dyn WsConnector>,
+);
 
 /// Starts an embedded engine for one client (and its clones and sessions): its sessions
 /// are destroyed when the last of them is dropped. Build one client and clone it.
@@ -296,14 +303,24 @@ type EngineParts = (SharedHttpSend, String, Arc<dyn std::any::Any + Send + Sync>
 fn embedded_engine() -> Result<EngineParts, BuildError> {
     use agbcloud_server::{Embedded, ServerConfig};
 
+    /// Streams of embedded sessions: the engine's WebSocket endpoint over an in-process pipe.
+    #[derive(Debug)]
+    struct EmbeddedStreams(Embedded);
+
+    impl WsConnector for EmbeddedStreams {
+        fn connect(&self, token: &str) -> Option<Box<dyn agbcloud_session::StreamIo>> {
+            self.0
+                .websocket(token)
+                .map(|io| Box::new(io) as Box<dyn agbcloud_session::StreamIo>)
+        }
+    }
+
     let engine = Embedded::start(ServerConfig::embedded())?;
     let http = engine.http_send();
     let base_url = engine.base_url().to_owned();
-    Ok((http, base_url, Arc::new(engine)))
+    let connector = Arc::new(EmbeddedStreams(engine.clone()));
+    Ok((http, base_url, Arc::new(engine), connector))
 }
-
-#[cfg(not(feature = "embedded"))]
-type EngineParts = (SharedHttpSend, String, Arc<dyn std::any::Any + Send + Sync>);
 
 #[cfg(not(feature = "embedded"))]
 fn embedded_engine() -> Result<EngineParts, BuildError> {

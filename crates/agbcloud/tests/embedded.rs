@@ -481,3 +481,42 @@ async fn the_pool_prewarms_min_idle_and_expires_idle_sessions() {
     assert!(short.metrics().destroyed >= 2);
     assert_eq!(server.engine.session_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_sessions_stream_live_in_process() {
+    use std::time::Instant;
+
+    let agb = Agb::builder()
+        .use_environment(false)
+        .embedded()
+        .build()
+        .expect("client");
+    let session = agb
+        .create_guarded(CreateParams::default())
+        .await
+        .expect("created");
+    let chunks: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    let sink = chunks.clone();
+    let run = session
+        .code()
+        .run(
+            "import time\nprint('first', flush=True)\ntime.sleep(0.6)\nprint('second')\n'done'",
+            "python",
+        )
+        .on_stdout(move |chunk| {
+            sink.lock()
+                .unwrap()
+                .push((Instant::now(), chunk.to_owned()))
+        })
+        .await
+        .expect("ran");
+    assert!(run.success, "{}", run.error_message);
+    assert_eq!(run.text(), "'done'");
+    let chunks = chunks.lock().unwrap().clone();
+    assert_eq!(chunks.len(), 2, "{chunks:?}");
+    assert!(
+        chunks[1].0.duration_since(chunks[0].0) >= Duration::from_millis(400),
+        "chunks were delivered as they were printed"
+    );
+    session.close().await.expect("closed");
+}

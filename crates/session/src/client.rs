@@ -23,6 +23,7 @@ use crate::list::{ListFilter, list_stream};
 use crate::params::CreateParams;
 use crate::policy::CodePolicy;
 use crate::session::Session;
+use crate::stream::WsConnector;
 
 /// Settings of an [`Agb`] client beyond its transport. Defaults are documented per field.
 #[derive(Clone, Debug)]
@@ -36,6 +37,9 @@ pub struct ClientOptions {
     pub delete_poll: Duration,
     /// Checks every `code().run()` before it is sent (default: none).
     pub code_policy: Option<Arc<CodePolicy>>,
+    /// Opens stream connections in-process instead of over `wsUrl` (set by the embedded
+    /// engine; default: none).
+    pub ws_connector: Option<Arc<dyn WsConnector>>,
 }
 
 impl Default for ClientOptions {
@@ -45,6 +49,7 @@ impl Default for ClientOptions {
             delete_timeout: Duration::from_secs(60),
             delete_poll: Duration::from_millis(20),
             code_policy: None,
+            ws_connector: None,
         }
     }
 }
@@ -61,6 +66,13 @@ impl ClientOptions {
     #[must_use]
     pub fn delete_timeout(mut self, limit: Duration) -> Self {
         self.delete_timeout = limit;
+        self
+    }
+
+    /// Sets [`ClientOptions::ws_connector`].
+    #[must_use]
+    pub fn ws_connector(mut self, connector: Arc<dyn WsConnector>) -> Self {
+        self.ws_connector = Some(connector);
         self
     }
 

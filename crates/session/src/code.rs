@@ -1,11 +1,12 @@
 //! Code execution: `session.code().run(code, language)`.
 //!
 //! A plain `.await` uses the HTTP `run_code` call. With callbacks ([`RunCode::on_stdout`]...)
-//! or [`RunCode::stream`], a session that advertises a `ws://` `wsUrl` and a token streams
-//! the run over the WebSocket (agb-protocol.md §7): each stdout or stderr chunk arrives as it is
-//! flushed. Without one (the embedded engine has no socket, and `wss://` needs a TLS stack this
-//! crate does not carry), the same events are delivered when the run has finished. Cached
-//! runs never stream.
+//! or [`RunCode::stream`], a session that can stream does so over its WebSocket
+//! (agb-protocol.md §7): each stdout or stderr chunk arrives as it is flushed. A session can
+//! stream when it has a token and either a `ws://` `wsUrl` or, for the embedded engine, an
+//! in-process connection ([`ClientOptions::ws_connector`](crate::ClientOptions)). Otherwise
+//! (`wss://` needs a TLS stack this crate does not carry) the same events are delivered when
+//! the run has finished. Cached runs never stream.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;

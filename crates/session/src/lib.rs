@@ -47,3 +47,4 @@ pub use params::{ContextMount, CreateParams, DEFAULT_IMAGE};
 pub use policy::{CodePolicy, PolicyViolation};
 pub use pool::{PoolConfig, PoolMetrics, PooledSession, SessionPool};
 pub use session::Session;
+pub use stream::{StreamIo, WsConnector};

@@ -32,13 +32,29 @@ pub(crate) struct StreamRequest {
     pub(crate) timeout_s: u64,
 }
 
-/// Whether `session` can stream: it has a `ws://` URL and a token.
+/// A byte stream a WebSocket can run over.
+pub trait StreamIo: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> StreamIo for T {}
+
+/// Opens a session's stream connection without a socket: the embedded engine implements it
+/// so that sessions it runs in-process stream too. Set it in
+/// [`ClientOptions::ws_connector`](crate::ClientOptions::ws_connector).
+pub trait WsConnector: Send + Sync + std::fmt::Debug {
+    /// A byte stream to the WebSocket endpoint of the session holding `token` (the client
+    /// speaks WebSocket over it), or `None` for an unknown token.
+    fn connect(&self, token: &str) -> Option<Box<dyn StreamIo>>;
+}
+
+/// Whether `session` can stream: it has a token, and a `ws://` URL or a connector.
 pub(crate) fn can_stream(session: &Session) -> bool {
     let data = session.data();
-    data.ws_url
-        .as_deref()
-        .is_some_and(|url| url.starts_with("ws://"))
-        && data.token.as_deref().is_some_and(|token| !token.is_empty())
+    let reachable = session.agb().options().ws_connector.is_some()
+        || data
+            .ws_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("ws://"));
+    reachable && data.token.as_deref().is_some_and(|token| !token.is_empty())
 }
 
 /// Frames (or the connection's failure) of one invocation.
@@ -87,10 +103,31 @@ impl WsHub {
     }
 }
 
-/// Opens the socket and starts the task that owns it.
+/// Opens the socket (in-process through the client's [`WsConnector`] when it has one, else
+/// TCP to `wsUrl`) and starts the task that owns it.
 async fn connect(session: &Session) -> Result<mpsc::UnboundedSender<Invocation>> {
     let data = session.data();
-    let (Some(url), Some(token)) = (data.ws_url.as_deref(), data.token.as_deref()) else {
+    let Some(token) = data.token.as_deref().filter(|token| !token.is_empty()) else {
+        return Err(Error::invalid("ws_url is not available for this session"));
+    };
+    let (sender, invocations) = mpsc::unbounded_channel();
+    if let Some(connector) = &session.agb().options().ws_connector {
+        let Some(io) = connector.connect(token) else {
+            return Err(Error::SessionNotFound {
+                session_id: session.id().to_owned(),
+                request_id: None,
+            });
+        };
+        let socket = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            io,
+            tokio_tungstenite::tungstenite::protocol::Role::Client,
+            None,
+        )
+        .await;
+        tokio::spawn(drive(socket, invocations));
+        return Ok(sender);
+    }
+    let Some(url) = data.ws_url.as_deref() else {
         return Err(Error::invalid("ws_url is not available for this session"));
     };
     let mut handshake = url
@@ -103,18 +140,17 @@ async fn connect(session: &Session) -> Result<mpsc::UnboundedSender<Invocation>>
     let (socket, _) = tokio_tungstenite::connect_async(handshake)
         .await
         .map_err(|error| ws_error("cannot open the stream", error, false))?;
-    let (sender, invocations) = mpsc::unbounded_channel();
     tokio::spawn(drive(socket, invocations));
     Ok(sender)
 }
 
 /// Owns the socket: sends invocations, routes frames, fails every route when it breaks.
-async fn drive(
-    mut socket: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+async fn drive<T>(
+    mut socket: tokio_tungstenite::WebSocketStream<T>,
     mut invocations: mpsc::UnboundedReceiver<Invocation>,
-) {
+) where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+{
     let mut routes: HashMap<String, Route> = HashMap::new();
     let failure = loop {
         tokio::select! {
