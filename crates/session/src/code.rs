@@ -305,8 +305,21 @@ impl<'s> RunCode<'s> {
         self.on_stdout.is_some() || self.on_stderr.is_some() || self.on_result.is_some()
     }
 
-    /// Streams the run over the WebSocket, calling the callbacks as events arrive.
+    /// Streams the run over the WebSocket, calling the callbacks as events arrive; bounded by
+    /// the run's timeout plus the client's margin.
     async fn execute_streaming(mut self, language: Language) -> Result<CodeRun> {
+        let limit =
+            self.timeout.max(Duration::from_secs(1)) + self.session.agb().options().timeout_margin;
+        match tokio::time::timeout(limit, self.stream_with_callbacks(language)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Error::Timeout {
+                message: format!("no end of the streamed run within {limit:?}"),
+                sent: crate::error::RequestSent::Maybe,
+            }),
+        }
+    }
+
+    async fn stream_with_callbacks(&mut self, language: Language) -> Result<CodeRun> {
         use futures_util::StreamExt;
         let request = self.stream_request(language);
         let mut events = std::pin::pin!(crate::stream::run_stream(self.session.clone(), request));
