@@ -5,8 +5,9 @@
 //!
 //! - [`Agb`], the client: create, get, list (a paginated stream), delete (release, then wait
 //!   until gone), built over an [`agbcloud_transport::Transport`].
-//! - [`Session`]: [`code()`](Session::code), [`command()`](Session::command),
-//!   [`fs()`](Session::fs), labels, keep-alive, info, metrics.
+//! - [`Session`]: [`code()`](Session::code) (with live streaming over the session's
+//!   WebSocket), [`command()`](Session::command), [`fs()`](Session::fs), labels, keep-alive,
+//!   info, metrics.
 //! - Clean-up that cannot be forgotten: [`SessionGuard`] and [`Agb::with_session`].
 //! - [`SessionPool`], [`ResultCache`] and [`CodePolicy`].
 //!
