@@ -46,6 +46,16 @@ const RATIOS: &[(&str, &str, &str)] = &[
         "sdk/python_official_run",
         "sdk/rust_run",
     ),
+    (
+        "official Python SDK over our SDK, client CPU per code.run",
+        "sdk/python_official_run_client_cpu",
+        "sdk/rust_run_client_cpu",
+    ),
+    (
+        "`echo hi` in a sandbox over `sh -c echo hi` on the host",
+        "sandbox/echo_hi",
+        "floor/sh_echo_hi",
+    ),
 ];
 
 /// One measured benchmark.
