@@ -1,20 +1,12 @@
 //! JavaScript kernel tests on the host launcher (`/usr/bin/node`).
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use agbcloud_sandbox::host::HostLauncher;
-use agbcloud_sandbox::kernel::{Execution, KernelConfig, KernelEvent, KernelSet, TimeoutOutcome};
+use agbcloud_sandbox::kernel::{Execution, KernelEvent, KernelSet, TimeoutOutcome};
 
 const T: Duration = Duration::from_secs(30);
-
-fn kernels(dir: &tempfile::TempDir) -> KernelSet {
-    let config = KernelConfig {
-        interrupt_grace: Duration::from_millis(500),
-        ..KernelConfig::default()
-    };
-    KernelSet::new(Arc::new(HostLauncher::new()), config.with_home(dir.path()))
-}
 
 async fn js(k: &KernelSet, code: &str) -> Execution {
     k.execute("javascript", code, T, None)
@@ -25,7 +17,7 @@ async fn js(k: &KernelSet, code: &str) -> Execution {
 #[tokio::test]
 async fn state_completion_value_and_redeclaration() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let run = js(
         &k,
         "const a = 1; let b = 2; class C {}; function f() { return a + b }",
@@ -65,7 +57,7 @@ async fn state_completion_value_and_redeclaration() {
 #[tokio::test]
 async fn promises_and_top_level_await() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let run = js(&k, "new Promise(r => setTimeout(() => r(5), 20))").await;
     assert_eq!(run.main_text(), Some("5"), "{run:?}");
     let run = js(&k, "const v = await Promise.resolve(6);\nconst { w, z: [q] } = { w: 1, z: [2] };\nfunction g() { return v }\nclass K {}\nv + w + q").await;
@@ -87,7 +79,7 @@ async fn promises_and_top_level_await() {
 #[tokio::test]
 async fn console_errors_and_streaming() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let run = js(
         &k,
         "console.log('hi', {a: 1}); console.error('oops'); process.stdout.write('raw')",
@@ -129,7 +121,7 @@ async fn console_errors_and_streaming() {
 #[tokio::test]
 async fn timeouts_and_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     js(&k, "var kept = 3").await;
     let run = k
         .execute("js", "while (true) {}", Duration::from_millis(300), None)

@@ -1,20 +1,12 @@
 //! Python kernel tests on the host launcher (`/usr/bin/python3`).
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use agbcloud_sandbox::host::HostLauncher;
 use agbcloud_sandbox::kernel::{Execution, KernelConfig, KernelEvent, KernelSet, TimeoutOutcome};
 
 const T: Duration = Duration::from_secs(30);
-
-fn kernels(dir: &tempfile::TempDir) -> KernelSet {
-    let config = KernelConfig {
-        interrupt_grace: Duration::from_millis(500),
-        ..KernelConfig::default()
-    };
-    KernelSet::new(Arc::new(HostLauncher::new()), config.with_home(dir.path()))
-}
 
 async fn py(k: &KernelSet, code: &str) -> Execution {
     k.execute("python", code, T, None)
@@ -34,7 +26,7 @@ fn has_module(name: &str) -> bool {
 #[tokio::test]
 async fn state_persists_and_last_expression_is_main_result() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let first = py(&k, "x = 41").await;
     assert!(first.is_ok(), "{first:?}");
     assert!(first.results.is_empty());
@@ -56,7 +48,7 @@ async fn state_persists_and_last_expression_is_main_result() {
 #[tokio::test]
 async fn error_keeps_prior_stdout() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let run = py(&k, "print('before')\ndef f():\n    return 1 / 0\nf()").await;
     assert_eq!(run.stdout_text(), "before\n");
     let err = run.error.expect("error");
@@ -81,7 +73,7 @@ async fn error_keeps_prior_stdout() {
 #[tokio::test]
 async fn child_process_and_raw_fd_output_is_captured() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let run = py(
         &k,
         "import os, sys\nprint('py')\nos.system('echo hi')\nos.write(2, b'raw\\n')\nprint('end')",
@@ -102,7 +94,7 @@ async fn child_process_and_raw_fd_output_is_captured() {
 #[tokio::test]
 async fn rich_outputs() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let code = r##"
 class H:
     def _repr_html_(self): return "<b>hi</b>"
@@ -143,7 +135,7 @@ H()
 #[tokio::test]
 async fn streaming_arrives_before_the_cell_finishes() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let started = Instant::now();
     let run = k.execute(
@@ -184,7 +176,7 @@ async fn streaming_arrives_before_the_cell_finishes() {
 #[tokio::test]
 async fn timeout_interrupts_and_kernel_survives() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     py(&k, "kept = 7").await;
     let run = k
         .execute(
@@ -210,7 +202,7 @@ async fn timeout_interrupts_and_kernel_survives() {
 #[tokio::test]
 async fn timeout_while_flooding_output() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let code = "while True: print('x' * 100)";
     let run = k
         .execute("python", code, Duration::from_millis(300), None)
@@ -229,7 +221,7 @@ async fn timeout_while_flooding_output() {
 #[tokio::test]
 async fn timeout_kills_a_kernel_that_ignores_sigint() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     py(&k, "lost = 1").await;
     let code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: time.sleep(0.01)";
     let started = Instant::now();
@@ -249,7 +241,7 @@ async fn timeout_kills_a_kernel_that_ignores_sigint() {
 #[tokio::test]
 async fn hostile_code() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     // stdin is /dev/null
     let run = py(
         &k,
@@ -314,7 +306,7 @@ async fn hostile_code() {
 #[tokio::test]
 async fn ipython_style_shell_and_magics() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let run = py(&k, "%matplotlib inline\n!echo hi\nfor i in range(2):\n    !echo $HOME\n%env AGB_X=1\nimport os\nos.environ['AGB_X']").await;
     assert!(run.is_ok(), "{run:?}");
     let home = dir.path().to_string_lossy();
@@ -336,7 +328,7 @@ async fn ipython_style_shell_and_magics() {
 #[tokio::test]
 async fn top_level_await() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let run = py(
         &k,
         "import asyncio\nawait asyncio.sleep(0.01)\nasync def f(): return 5\nawait f()",
@@ -354,7 +346,7 @@ async fn matplotlib_figures_are_png() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let run = py(&k, "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nprint('drawn')\nplt.show()\nplt.figure()\nplt.plot([3, 2])\nNone").await;
     assert!(run.is_ok(), "{run:?}");
     let pngs: Vec<_> = run
@@ -381,7 +373,7 @@ async fn ipython_display_objects() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let code = "from IPython.display import display, HTML, Markdown, SVG, Latex\n\
                 display(HTML('<i>x</i>'))\ndisplay(Markdown('**m**'))\nLatex('$x$')";
     let run = py(&k, code).await;

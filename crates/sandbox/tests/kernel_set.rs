@@ -1,25 +1,17 @@
 //! KernelSet behaviour across languages: concurrency, abandoned cells, shutdown.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use agbcloud_sandbox::host::HostLauncher;
-use agbcloud_sandbox::kernel::{KernelConfig, KernelSet, Language};
+use agbcloud_sandbox::kernel::Language;
 
 const T: Duration = Duration::from_secs(30);
-
-fn kernels(dir: &tempfile::TempDir) -> KernelSet {
-    let config = KernelConfig {
-        interrupt_grace: Duration::from_millis(500),
-        ..KernelConfig::default()
-    };
-    KernelSet::new(Arc::new(HostLauncher::new()), config.with_home(dir.path()))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn languages_run_concurrently() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     k.start(Language::Python).await.unwrap();
     k.start(Language::JavaScript).await.unwrap();
     let started = Instant::now();
@@ -47,7 +39,7 @@ async fn languages_run_concurrently() {
 #[tokio::test]
 async fn abandoned_cell_is_interrupted_and_state_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     k.execute("python", "kept = 1", T, None).await.unwrap();
     // the caller gives up on a long cell (e.g. its client disconnected)
     let abandoned = tokio::time::timeout(
@@ -79,7 +71,7 @@ async fn abandoned_cell_is_interrupted_and_state_kept() {
 #[tokio::test]
 async fn huge_timeouts_are_fine() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     let run = k.execute("py", "1", Duration::MAX, None).await.unwrap();
     assert_eq!(run.main_text(), Some("1"));
 }
@@ -87,7 +79,7 @@ async fn huge_timeouts_are_fine() {
 #[tokio::test]
 async fn execution_counts_are_per_kernel() {
     let dir = tempfile::tempdir().unwrap();
-    let k = kernels(&dir);
+    let k = common::host_kernels(&dir);
     for i in 1..=3 {
         assert_eq!(
             k.execute("py", "1", T, None).await.unwrap().execution_count,

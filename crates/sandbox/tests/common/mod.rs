@@ -49,3 +49,16 @@ pub async fn eventually(mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// A kernel set on the host launcher, homed in `dir`, with a short interrupt grace so timeout
+/// tests stay quick.
+pub fn host_kernels(dir: &tempfile::TempDir) -> agbcloud_sandbox::kernel::KernelSet {
+    let config = agbcloud_sandbox::kernel::KernelConfig {
+        interrupt_grace: std::time::Duration::from_millis(500),
+        ..agbcloud_sandbox::kernel::KernelConfig::default()
+    };
+    agbcloud_sandbox::kernel::KernelSet::new(
+        std::sync::Arc::new(agbcloud_sandbox::host::HostLauncher::new()),
+        config.with_home(dir.path()),
+    )
+}
