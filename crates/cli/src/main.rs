@@ -1,5 +1,6 @@
 //! The `agb` command-line tool.
 
+mod cp;
 mod doctor;
 mod exec;
 mod run;
@@ -35,6 +36,8 @@ enum Command {
     Exec(exec::ExecArgs),
     /// Create, list, inspect and delete sessions.
     Sessions(sessions::SessionsArgs),
+    /// Copy files and directories between this machine and a session.
+    Cp(cp::CpArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +49,6 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Exec(args) => exec::run(args),
         Command::Sessions(args) => sessions::run(args),
+        Command::Cp(args) => cp::run(args),
     }
 }
