@@ -253,14 +253,10 @@ impl Transfer {
         }
         let tracker = Tracker::new(self.progress.clone(), total, jobs.len());
         let tracker = &tracker;
-        self.run(jobs, |local, remote| async move {
+        self.run(jobs, tracker, |local, remote| async move {
             let remote = remote?;
             self.ensure_parent(&remote, created).await?;
-            let result =
-                crate::upload::upload_file(&self.session, &local, &remote, self.verify, tracker)
-                    .await;
-            tracker.finish(remote.as_str());
-            result
+            crate::upload::upload_file(&self.session, &local, &remote, self.verify, tracker).await
         })
         .await
     }
@@ -286,18 +282,21 @@ impl Transfer {
             .sum();
         let tracker = Tracker::new(self.progress.clone(), total, sized.len());
         let tracker = &tracker;
-        self.run(sized, |local, sized| async move {
+        self.run(sized, tracker, |local, sized| async move {
             let (remote, size) = sized?;
-            let result =
-                download_file(&self.session, &remote, size, &local, self.verify, tracker).await;
-            tracker.finish(remote.as_str());
-            result
+            download_file(&self.session, &remote, size, &local, self.verify, tracker).await
         })
         .await
     }
 
-    /// Runs `job` for each `(local, remote)` pair, `concurrency` at once, keeping the order.
-    async fn run<T, F, Fut>(&self, jobs: Vec<(PathBuf, Result<T>)>, job: F) -> BatchReport
+    /// Runs `job` for each `(local, remote)` pair, `concurrency` at once, keeping the order;
+    /// each file, failed or not, counts as finished for progress.
+    async fn run<T, F, Fut>(
+        &self,
+        jobs: Vec<(PathBuf, Result<T>)>,
+        tracker: &Tracker,
+        job: F,
+    ) -> BatchReport
     where
         T: RemoteName,
         F: Fn(PathBuf, Result<T>) -> Fut,
@@ -312,6 +311,7 @@ impl Transfer {
                         Err(error) => error.remote_path().unwrap_or_default().to_owned(),
                     };
                     let result = job(local.clone(), remote).await;
+                    tracker.finish(&name);
                     (
                         index,
                         FileOutcome {

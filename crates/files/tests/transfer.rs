@@ -82,8 +82,18 @@ async fn a_batch_of_100_with_one_invalid_path_reports_99_successes_and_the_failu
         };
         files.push((local, remote));
     }
-    let transfer = Transfer::new(&session).concurrency(8);
+    let events = Arc::new(Mutex::new(Vec::<Progress>::new()));
+    let sink = events.clone();
+    let transfer = Transfer::new(&session)
+        .concurrency(8)
+        .on_progress(move |p| sink.lock().unwrap().push(p.clone()));
     let report = transfer.upload_many(files.clone()).await;
+    let last = events.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (last.files_done, last.files_total),
+        (100, 100),
+        "failures finish too"
+    );
     assert_eq!(report.files.len(), 100);
     assert_eq!(report.succeeded().count(), 99);
     let failed: Vec<_> = report.failed().collect();
