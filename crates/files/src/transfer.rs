@@ -194,8 +194,10 @@ impl Transfer {
     }
 
     /// Downloads the tree under `remote_dir` (walked with `list_directory`) into `local_dir`:
-    /// every directory is created (empty ones too) and relative paths are kept. An `Err`
-    /// means the walk or a local directory failed; file failures are in the report.
+    /// every directory is created (empty ones too) and relative paths are kept. Remote
+    /// symbolic links are followed (the server lists them as what they point to); a link
+    /// cycle ends the walk with an error after 32 levels. An `Err` means the walk or a local
+    /// directory failed; file failures are in the report.
     pub async fn download_dir(
         &self,
         remote_dir: impl IntoRemotePath,

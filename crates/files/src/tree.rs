@@ -108,12 +108,25 @@ fn walk_dir(
     Ok(())
 }
 
-/// Walks a remote directory, breadth first, with `list_directory`. Entries are what the
-/// server lists as `[DIR]` or `[FILE]`.
+/// How deep a remote walk goes before it is taken for a symbolic-link cycle.
+pub(crate) const MAX_REMOTE_DEPTH: usize = 32;
+
+/// Walks a remote directory with `list_directory`. Entries are what the server lists as
+/// `[DIR]` or `[FILE]` (a link to a directory is listed as a directory, so a link cycle is
+/// cut at [`MAX_REMOTE_DEPTH`] levels, as an error).
 pub(crate) async fn walk_remote(session: &Session, root: &SandboxPath) -> Result<Tree> {
     let mut tree = Tree::default();
-    let mut pending = vec![String::new()];
-    while let Some(rel) = pending.pop() {
+    let mut pending = vec![(String::new(), 0)];
+    while let Some((rel, depth)) = pending.pop() {
+        if depth > MAX_REMOTE_DEPTH {
+            return Err(TransferError::Remote {
+                path: join(root, &rel)?.to_string(),
+                message: format!(
+                    "more than {MAX_REMOTE_DEPTH} directory levels below {root} (a symbolic-link cycle?)"
+                ),
+                request_id: None,
+            });
+        }
         let dir = join(root, &rel)?;
         let entries = session
             .fs()
@@ -128,7 +141,7 @@ pub(crate) async fn walk_remote(session: &Session, root: &SandboxPath) -> Result
             };
             if entry.is_directory {
                 tree.dirs.push(child.clone());
-                pending.push(child);
+                pending.push((child, depth + 1));
             } else {
                 tree.files.push(child);
             }

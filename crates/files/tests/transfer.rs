@@ -209,6 +209,18 @@ async fn a_directory_tree_makes_the_round_trip_and_symlinks_are_skipped_or_follo
     expected.retain(|(rel, _)| rel != "link.txt");
     assert_eq!(snapshot(&back), expected);
 
+    // A remote link cycle ends the walk with an error instead of looping.
+    session
+        .command()
+        .exec("mkdir -p /tmp/loop && ln -s /tmp/loop /tmp/loop/again")
+        .await
+        .unwrap();
+    let error = transfer
+        .download_dir("/tmp/loop", dir.path().join("loop"))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("cycle"), "{error}");
+
     let followed = Transfer::new(&session).symlinks(Symlinks::Follow);
     followed
         .upload_dir(&src, "/home/user/followed")
