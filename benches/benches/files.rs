@@ -1,5 +1,5 @@
 //! File transfer on the embedded engine: MB/s of uploading and downloading a 64 MiB file
-//! (verified with SHA-256 and not), and how much the process's peak RSS grows meanwhile
+//! (binary, verified with SHA-256 and not; ASCII text, which goes up through `write_file`), and how much the process's peak RSS grows meanwhile
 //! (the transfer streams, so it should stay far below the file size; the engine runs in
 //! this process too, so its memory is included).
 //!
@@ -29,8 +29,9 @@ fn status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Writes `SIZE` pseudo-random bytes in 1 MiB steps (never the whole file in memory).
-fn make_file(path: &std::path::Path) {
+/// Writes `SIZE` pseudo-random bytes (or, with `text`, lines of ASCII) in 1 MiB steps (never
+/// the whole file in memory).
+fn make_file(path: &std::path::Path, text: bool) {
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     let mut block = vec![0u8; 1024 * 1024];
@@ -39,7 +40,11 @@ fn make_file(path: &std::path::Path) {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            *byte = (state >> 24) as u8;
+            *byte = if text {
+                b"abcdefghijklmnopqrstuvwxyz0123456789 \n"[(state % 38) as usize]
+            } else {
+                (state >> 24) as u8
+            };
         }
         file.write_all(&block).expect("write");
     }
@@ -56,12 +61,18 @@ fn main() {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let local = dir.path().join("big.bin");
-    make_file(&local);
+    let binary = dir.path().join("big.bin");
+    make_file(&binary, false);
+    let text = dir.path().join("big.txt");
+    make_file(&text, true);
     runtime.block_on(async {
         let agb = Agb::builder().use_environment(false).build().expect("client");
         let session = agb.create_guarded(CreateParams::default()).await.expect("session");
-        for verify in [true, false] {
+        for (kind, local, verify) in [
+            ("binary", &binary, true),
+            ("binary", &binary, false),
+            ("text", &text, true),
+        ] {
             let transfer = Transfer::new(&session).verify(verify);
             // Warm up the engine's paths with a small file.
             let small = dir.path().join("small.bin");
@@ -69,14 +80,14 @@ fn main() {
             transfer.upload(&small, "/tmp/small.bin").await.expect("warm-up");
             let (rss, peak) = (status_kib("VmRSS"), status_kib("VmHWM"));
             let started = Instant::now();
-            transfer.upload(&local, "/tmp/big.bin").await.expect("upload");
+            transfer.upload(local, "/tmp/big.bin").await.expect("upload");
             let up = started.elapsed();
             let started = Instant::now();
             transfer.download("/tmp/big.bin", dir.path().join("back.bin")).await.expect("download");
             let down = started.elapsed();
             let mb = SIZE as f64 / 1e6;
             println!(
-                "files/64MiB verify={verify}: upload {:.1} MB/s ({:.2} s), download {:.1} MB/s ({:.2} s); \
+                "files/64MiB {kind} verify={verify}: upload {:.1} MB/s ({:.2} s), download {:.1} MB/s ({:.2} s); \
                  RSS {} -> {} KiB, peak RSS growth {} KiB",
                 mb / up.as_secs_f64(),
                 up.as_secs_f64(),

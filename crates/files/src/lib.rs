@@ -7,10 +7,12 @@
 //!   size, [`upload_many`](Transfer::upload_many)/[`download_many`](Transfer::download_many)
 //!   batches with bounded parallelism and per-file outcomes ([`BatchReport`]), and
 //!   [`upload_dir`](Transfer::upload_dir)/[`download_dir`](Transfer::download_dir) for trees.
-//! - Bounded memory: uploads stream the local file in 48 KiB chunks (text through
-//!   `write_file`, other bytes base64 through the shell), the first replacing the remote file
-//!   and the rest appending; downloads read 192 KiB ranges, four at a time, and write each to
-//!   disk as it arrives (into `name.agb-part`, renamed when complete).
+//! - Bounded memory: uploads stream the local file in chunks, each written with `write_file`
+//!   as soon as it is read, the first replacing and the rest appending (text as text; other
+//!   files base64-encoded into a hidden staging file beside the destination, decoded in
+//!   place by one `base64 -d` at the end); downloads read 192 KiB ranges inside the sandbox,
+//!   four at a time, and write each to disk as it arrives (into `name.agb-part`, renamed
+//!   when complete). A failed upload may leave a partial remote file.
 //! - Integrity: SHA-256 streamed locally and `sha256sum` in the sandbox, on by default; a
 //!   difference is [`TransferError::ChecksumMismatch`] naming the file.
 //! - Progress: throttled [`Progress`] events through [`Transfer::on_progress`].

@@ -38,6 +38,26 @@ async fn a_5_mib_binary_file_and_a_large_utf8_text_make_the_round_trip_verified(
         "downloaded bytes differ"
     );
     assert!(!dir.path().join("back/up.bin.agb-part").exists());
+    let names: Vec<String> = session
+        .fs()
+        .list("/tmp/deep/a/b")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.name)
+        .collect();
+    assert_eq!(names, ["up.bin"], "no staging file is left behind");
+
+    // Text that turns binary after its first chunk, and back.
+    let mut mixed = "text first\n".repeat(10_000).into_bytes();
+    mixed.extend(noise(70_000, 5));
+    mixed.extend("and text again ✓\n".repeat(5_000).as_bytes());
+    let up = dir.path().join("mixed.dat");
+    write(&up, &mixed);
+    transfer.upload(&up, "/tmp/mixed.dat").await.unwrap();
+    let back = dir.path().join("mixed-back.dat");
+    transfer.download("/tmp/mixed.dat", &back).await.unwrap();
+    assert!(std::fs::read(&back).unwrap() == mixed, "mixed bytes differ");
 
     // Multi-byte characters straddle every 48 KiB chunk boundary.
     let text = "naïve café ✓ 日本語 🦀\n".repeat(6000);
