@@ -224,7 +224,11 @@ fn render(summary: &Summary) -> String {
     if !summary.metrics.is_empty() {
         out += "\n| measurement | value |\n|---|---:|\n";
         for m in &summary.metrics {
-            out += &format!("| {} | {:.3} {} |\n", m.name, m.value, m.unit);
+            let value = match m.unit.as_str() {
+                "ns" => human(m.value),
+                unit => format!("{:.3} {unit}", m.value),
+            };
+            out += &format!("| {} | {value} |\n", m.name);
         }
     }
     if !summary.ratios.is_empty() {
