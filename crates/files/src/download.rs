@@ -18,10 +18,10 @@ use crate::progress::Tracker;
 use crate::remote::shell_quote;
 use crate::report::Transferred;
 
-/// Bytes per range read (256 KiB of base64 on the wire).
-pub(crate) const DOWNLOAD_CHUNK: u64 = 192 * 1024;
+/// Bytes per range read by default (512 KiB of base64 on the wire).
+pub(crate) const DEFAULT_RANGE: u64 = 384 * 1024;
 
-/// Range reads of one file in flight at once.
+/// Range reads of one file in flight at once (memory: about 2.4 times this many ranges).
 const RANGES_IN_FLIGHT: usize = 4;
 
 /// The size of a remote regular file; a directory is refused.
@@ -41,11 +41,13 @@ pub(crate) async fn remote_size(session: &Session, remote: &SandboxPath) -> Resu
     Ok(info.size)
 }
 
-/// Downloads `remote` (of `size` bytes) to `local`, creating its parent directories.
+/// Downloads `remote` (of `size` bytes) to `local` in ranges of `range` bytes, creating its
+/// parent directories.
 pub(crate) async fn download_file(
     session: &Session,
     remote: &SandboxPath,
     size: u64,
+    range: u64,
     local: &Path,
     verify: bool,
     tracker: &Tracker,
@@ -56,7 +58,7 @@ pub(crate) async fn download_file(
             .map_err(TransferError::local(parent))?;
     }
     let part = part_path(local);
-    let written = write_ranges(session, remote, size, &part, tracker).await;
+    let written = write_ranges(session, remote, size, range, &part, tracker).await;
     let finished = match written {
         Ok(hasher) if verify => match remote_sha256(session, remote).await {
             Ok(remote_digest) => compare(local, remote, hex(hasher), remote_digest).map(Some),
@@ -95,6 +97,7 @@ async fn write_ranges(
     session: &Session,
     remote: &SandboxPath,
     size: u64,
+    range: u64,
     part: &Path,
     tracker: &Tracker,
 ) -> Result<Sha256> {
@@ -103,8 +106,8 @@ async fn write_ranges(
         .map_err(TransferError::local(part))?;
     let mut hasher = Sha256::new();
     let ranges = (0..size)
-        .step_by(DOWNLOAD_CHUNK as usize)
-        .map(|offset| (offset, DOWNLOAD_CHUNK.min(size - offset)));
+        .step_by(usize::try_from(range).unwrap_or(usize::MAX))
+        .map(|offset| (offset, range.min(size - offset)));
     let mut reads = futures_util::stream::iter(ranges)
         .map(|(offset, length)| read_range(session, remote, offset, length))
         .buffered(RANGES_IN_FLIGHT);
@@ -147,11 +150,14 @@ async fn read_range(
             output.stderr.trim()
         )));
     }
-    let bytes = decode_binary(output.stdout.trim())
-        .map_err(|error| failed(format!("range read at {offset}: {error}")))?;
+    let bytes = decode_binary(output.stdout.trim()).map_err(|error| {
+        failed(format!(
+            "range read at {offset}: {error} (output capped? lower Transfer::download_range)"
+        ))
+    })?;
     if bytes.len() as u64 != length {
         return Err(failed(format!(
-            "range read at {offset}: {} bytes instead of {length} (file changed, or output capped)",
+            "range read at {offset}: {} bytes instead of {length} (file changed, or output capped: lower Transfer::download_range)",
             bytes.len()
         )));
     }

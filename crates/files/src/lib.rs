@@ -10,7 +10,7 @@
 //! - Bounded memory: uploads stream the local file in chunks, each written with `write_file`
 //!   as soon as it is read, the first replacing and the rest appending (text as text; other
 //!   files base64-encoded into a hidden staging file beside the destination, decoded in
-//!   place by one `base64 -d` at the end); downloads read 192 KiB ranges inside the sandbox,
+//!   place by one `base64 -d` at the end); downloads read 384 KiB ranges inside the sandbox,
 //!   four at a time, and write each to disk as it arrives (into `name.agb-part`, renamed
 //!   when complete). A failed upload may leave a partial remote file.
 //! - Integrity: SHA-256 streamed locally and `sha256sum` in the sandbox, on by default; a

@@ -9,7 +9,7 @@ use agbcloud_wire::SandboxPath;
 use futures_util::StreamExt;
 
 use crate::checksum::{compare, local_sha256, remote_sha256};
-use crate::download::{download_file, remote_size};
+use crate::download::{DEFAULT_RANGE, download_file, remote_size};
 use crate::error::{Result, TransferError};
 use crate::progress::{Progress, ProgressFn, Tracker};
 use crate::remote::IntoRemotePath;
@@ -42,6 +42,7 @@ pub struct Transfer {
     concurrency: usize,
     verify: bool,
     symlinks: Symlinks,
+    range: u64,
     progress: Option<ProgressFn>,
 }
 
@@ -52,6 +53,7 @@ impl std::fmt::Debug for Transfer {
             .field("concurrency", &self.concurrency)
             .field("verify", &self.verify)
             .field("symlinks", &self.symlinks)
+            .field("range", &self.range)
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -69,6 +71,7 @@ impl Transfer {
             concurrency: DEFAULT_CONCURRENCY,
             verify: true,
             symlinks: Symlinks::Skip,
+            range: DEFAULT_RANGE,
             progress: None,
         }
     }
@@ -88,6 +91,14 @@ impl Transfer {
     /// What directory uploads do with local symbolic links (skipped by default).
     pub fn symlinks(mut self, symlinks: Symlinks) -> Self {
         self.symlinks = symlinks;
+        self
+    }
+
+    /// Bytes per range read of a download (384 KiB by default, 512 KiB of base64 in one
+    /// command's output; at least 3 KiB). Lower it for a server that caps command output
+    /// below that.
+    pub fn download_range(mut self, bytes: u64) -> Self {
+        self.range = bytes.max(3 * 1024);
         self
     }
 
@@ -286,7 +297,16 @@ impl Transfer {
         let tracker = &tracker;
         self.run(sized, tracker, |local, sized| async move {
             let (remote, size) = sized?;
-            download_file(&self.session, &remote, size, &local, self.verify, tracker).await
+            download_file(
+                &self.session,
+                &remote,
+                size,
+                self.range,
+                &local,
+                self.verify,
+                tracker,
+            )
+            .await
         })
         .await
     }

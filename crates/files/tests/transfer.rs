@@ -58,6 +58,15 @@ async fn a_5_mib_binary_file_and_a_large_utf8_text_make_the_round_trip_verified(
     let back = dir.path().join("mixed-back.dat");
     transfer.download("/tmp/mixed.dat", &back).await.unwrap();
     assert!(std::fs::read(&back).unwrap() == mixed, "mixed bytes differ");
+    let small_ranges = Transfer::new(&session).download_range(5_000);
+    small_ranges
+        .download("/tmp/mixed.dat", &back)
+        .await
+        .unwrap();
+    assert!(
+        std::fs::read(&back).unwrap() == mixed,
+        "bytes differ in small ranges"
+    );
 
     // Multi-byte characters straddle every 48 KiB chunk boundary.
     let text = "naïve café ✓ 日本語 🦀\n".repeat(6000);
