@@ -180,14 +180,8 @@ impl Transfer {
             dirs.push(join(&root, dir)?);
         }
         let created = Created::default();
-        let made: Vec<Result<()>> = futures_util::stream::iter(&dirs)
-            .map(|dir| async move {
-                self.session
-                    .fs()
-                    .mkdir(dir)
-                    .await
-                    .map_err(TransferError::session(dir))
-            })
+        let made: Vec<Result<()>> = futures_util::stream::iter(dirs.clone())
+            .map(|dir| self.mkdir(dir))
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
@@ -350,6 +344,15 @@ impl Transfer {
         BatchReport {
             files: files.into_iter().map(|(_, file)| file).collect(),
         }
+    }
+
+    /// `mkdir -p dir`.
+    async fn mkdir(&self, dir: SandboxPath) -> Result<()> {
+        self.session
+            .fs()
+            .mkdir(&dir)
+            .await
+            .map_err(TransferError::session(&dir))
     }
 
     /// Creates the parent of `remote` once per operation.

@@ -399,3 +399,22 @@ async fn progress_events_are_throttled_monotonic_and_end_at_the_total() {
     assert_monotonic(&batch, total, 20);
     session.close().await.unwrap();
 }
+
+#[test]
+fn transfers_can_be_spawned() {
+    fn send<T: Send>(_: T) {}
+    fn shared<T: Send + Sync + 'static>() {}
+    fn cloned<T: Clone>() {}
+    shared::<Transfer>();
+    cloned::<Transfer>();
+    shared::<TransferError>();
+    let _ = |transfer: &'static Transfer| {
+        send(transfer.upload("a", "/b"));
+        send(transfer.download("/b", "a"));
+        send(transfer.upload_many([("a", "/b")]));
+        send(transfer.download_many([("/b", "a")]));
+        send(transfer.upload_dir("a", "/b"));
+        send(transfer.download_dir("/b", "a"));
+        send(transfer.verify_file("a", "/b"));
+    };
+}
