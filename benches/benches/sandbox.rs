@@ -5,7 +5,11 @@
 //! * `sandbox/echo_hi`: `echo hi` through `sh -c` in a live sandbox (target ≤ 4 ms p50);
 //!   floor: `floor/sh_echo_hi`, the same shell command spawned on the host;
 //! * `sandbox/pool_acquire`: take a ready sandbox from a full warm pool;
-//!   floor: `floor/spawn_true` again (a pool hit must cost far less than any spawn).
+//!   floor: `floor/spawn_true` again (a pool hit must cost far less than any spawn);
+//! * `sandbox/create_first_print1`: create a sandbox, start Python in it and get the result of
+//!   `print(1)` (target ≤ 30 ms p50);
+//! * `sandbox/pool_warm_print1`: take a sandbox whose Python kernel the pool already started and
+//!   get the result of `print(1)` (target ≤ 1 ms p50).
 //!
 //! Also prints the RSS and PSS of an idle sandbox before any kernel starts (target ≤ 1 MiB).
 //! Needs root (cgroups), like the sandbox's integration tests.
@@ -13,7 +17,10 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agbcloud_sandbox::{CommandSpec, Engine, Image, Limits, Pool};
+use std::sync::Arc;
+
+use agbcloud_sandbox::kernel::{KernelConfig, KernelSet, Language};
+use agbcloud_sandbox::{CommandSpec, Engine, Image, Limits, Pool, SandboxError};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 
@@ -101,6 +108,61 @@ fn sandbox(c: &mut Criterion) {
     });
     drop(pool);
     rt.block_on(sb.destroy()).ok();
+
+    let print1 = |kernels: &KernelSet| {
+        let run = rt
+            .block_on(kernels.execute("python", "print(1)", Duration::from_secs(30), None))
+            .expect("print(1)");
+        assert_eq!(run.stdout_text(), "1\n");
+    };
+    c.bench_function("sandbox/create_first_print1", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let sb = rt.block_on(engine.create(&image, &limits)).expect("create");
+                let kernels = KernelSet::new(Arc::new(sb.clone()), KernelConfig::default());
+                print1(&kernels);
+                total += start.elapsed();
+                drop(kernels);
+                rt.block_on(sb.destroy()).expect("destroy");
+            }
+            total
+        })
+    });
+
+    let warm = rt.block_on(async {
+        Pool::with_warmup(
+            engine.clone(),
+            image.clone(),
+            limits.clone(),
+            4,
+            |sb| async move {
+                let kernels = KernelSet::new(Arc::new(sb), KernelConfig::default());
+                kernels
+                    .start(Language::Python)
+                    .await
+                    .map_err(|e| SandboxError::Setup(format!("python warm-up: {e}")))?;
+                Ok(kernels)
+            },
+        )
+    });
+    c.bench_function("sandbox/pool_warm_print1", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                rt.block_on(warm.wait_full());
+                let start = Instant::now();
+                let (sb, kernels) = rt.block_on(warm.acquire_warm()).expect("acquire");
+                print1(&kernels);
+                total += start.elapsed();
+                drop(kernels);
+                drop(sb);
+            }
+            total
+        })
+    });
+    drop(warm);
 }
 
 /// Prints p50/p95 of each operation (criterion reports means), n = 100 each, same run.
