@@ -29,6 +29,9 @@ pub(crate) struct ServeArgs {
     /// Largest request body, e.g. 16MiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     max_body: Option<usize>,
+    /// Ready sandboxes kept per image, Python already started (0 turns the pool off).
+    #[arg(long, value_name = "N")]
+    warm_pool: Option<usize>,
 }
 
 /// Runs the server until SIGINT/SIGTERM.
@@ -40,6 +43,7 @@ pub(crate) fn run(args: ServeArgs) -> ExitCode {
         config_file: args.config,
         reap_interval: args.reap_interval,
         max_body: args.max_body,
+        warm_pool: args.warm_pool,
     };
     match serve_blocking(&options) {
         Ok(()) => ExitCode::SUCCESS,

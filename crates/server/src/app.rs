@@ -1,12 +1,13 @@
 //! The server's shared state: configuration, sandbox engine, session registry, and the
 //! session lifecycle (create, release, expire, shut down).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use agbcloud_sandbox::kernel::{KernelConfig, KernelSet};
-use agbcloud_sandbox::{Engine, EngineConfig};
+use agbcloud_sandbox::kernel::{KernelConfig, KernelSet, Language};
+use agbcloud_sandbox::{Engine, EngineConfig, Image, Pool, Sandbox, SandboxError};
 use agbcloud_wire::session::Labels;
 use tokio::task::JoinHandle;
 
@@ -33,6 +34,8 @@ pub struct App {
     /// Live sessions.
     pub registry: Registry,
     engine: Engine,
+    /// Warm pools, one per distinct image (its directories and links), made on first use.
+    pools: Mutex<HashMap<ImageKey, Arc<Pool<KernelSet>>>>,
     public: OnceLock<PublicUrls>,
     closing: AtomicBool,
     background: Mutex<Vec<JoinHandle<()>>>,
@@ -47,6 +50,7 @@ impl App {
             config,
             registry: Registry::default(),
             engine,
+            pools: Mutex::new(HashMap::new()),
             public: OnceLock::new(),
             closing: AtomicBool::new(false),
             background: Mutex::new(Vec::new()),
@@ -80,12 +84,10 @@ impl App {
             return Err(ApiError::unavailable("the server is shutting down"));
         }
         let image = self.config.image_for(image_id);
-        let sandbox = self
-            .engine
-            .create(&image, &self.config.limits)
+        let (sandbox, kernels) = self
+            .ready_sandbox(&image)
             .await
             .map_err(|err| ApiError::internal(format!("cannot create sandbox: {err}")))?;
-        let kernels = KernelSet::new(Arc::new(sandbox.clone()), KernelConfig::default());
         let idle_timeout = match timeout_secs {
             Some(secs) if secs > 0 => Duration::from_secs(secs).min(self.config.max_idle_timeout),
             _ => self.config.default_idle_timeout,
@@ -108,6 +110,53 @@ impl App {
         }
         tracing::info!(session = %session.id, image = image_id, "session created");
         Ok(session)
+    }
+
+    /// A sandbox and its kernels: from the image's warm pool when it has one ready (its
+    /// Python kernel already started), else built now.
+    async fn ready_sandbox(&self, image: &Image) -> Result<(Sandbox, KernelSet), SandboxError> {
+        match self.pool_for(image) {
+            Some(pool) => pool.acquire_warm().await,
+            None => {
+                let sandbox = self.engine.create(image, &self.config.limits).await?;
+                let kernels = kernels_for(&sandbox);
+                Ok((sandbox, kernels))
+            }
+        }
+    }
+
+    /// The warm pool of `image`, started on first use; none when the pool is off or the
+    /// server is shutting down.
+    fn pool_for(&self, image: &Image) -> Option<Arc<Pool<KernelSet>>> {
+        if self.config.warm_pool == 0 || self.is_closing() {
+            return None;
+        }
+        let key = (image.lowers.clone(), image.symlinks.clone());
+        let mut pools = self.pools.lock().unwrap_or_else(PoisonError::into_inner);
+        let pool = pools.entry(key).or_insert_with(|| {
+            let warm_up = |sandbox: Sandbox| async move {
+                let kernels = kernels_for(&sandbox);
+                if let Err(err) = kernels.start(Language::Python).await {
+                    // Still a usable sandbox: Python starts on first use, or says why not.
+                    tracing::debug!(error = %err, "warm pool: Python not started");
+                }
+                Ok(kernels)
+            };
+            Arc::new(Pool::with_warmup(
+                self.engine.clone(),
+                image.clone(),
+                self.config.limits.clone(),
+                self.config.warm_pool,
+                warm_up,
+            ))
+        });
+        Some(Arc::clone(pool))
+    }
+
+    /// Drops every warm pool, and with them their idle sandboxes.
+    fn drop_pools(&self) {
+        let pools = std::mem::take(&mut *self.pools.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(pools);
     }
 
     /// Removes a session now (so it is gone for every later call) and destroys its sandbox
@@ -137,6 +186,7 @@ impl App {
     /// Destroys every session and waits for the clean-up. New creates are refused.
     pub async fn shutdown(&self) {
         self.closing.store(true, Ordering::SeqCst);
+        self.drop_pools();
         let sessions = self.registry.drain();
         let count = sessions.len();
         let destroys = sessions.into_iter().map(|session| async move {
@@ -161,9 +211,18 @@ impl App {
     /// sandbox without waiting.
     pub fn kill_all(&self) {
         self.closing.store(true, Ordering::SeqCst);
+        self.drop_pools();
         for session in self.registry.drain() {
             session.kernels.shutdown();
         }
         self.engine.shutdown();
     }
+}
+
+/// Pools are shared by images with the same directories and links, whatever their ids.
+type ImageKey = (Vec<String>, Vec<(String, String)>);
+
+/// The kernels of a session, run inside its sandbox.
+fn kernels_for(sandbox: &Sandbox) -> KernelSet {
+    KernelSet::new(Arc::new(sandbox.clone()), KernelConfig::default())
 }

@@ -29,6 +29,9 @@ pub enum AuthMode {
     Keys(BTreeSet<String>),
 }
 
+/// Ready sandboxes kept per image by default (see [`ServerConfig::warm_pool`]).
+pub const DEFAULT_WARM_POOL: usize = 2;
+
 /// Everything the server needs to run. Build one with [`ServerConfig::new`] or
 /// [`ServerConfig::embedded`] and adjust the public fields.
 #[derive(Debug, Clone)]
@@ -59,6 +62,10 @@ pub struct ServerConfig {
     /// "Session not found" message (on the link route the SDK only reports the HTTP status).
     /// The `/link/callTool` route is served either way.
     pub link_route: bool,
+    /// Ready sandboxes kept per image, each with its Python kernel already started, so that
+    /// creating a session is a pop from the pool (refilled in the background). 0 turns the
+    /// pool off: every create builds its sandbox then.
+    pub warm_pool: usize,
 }
 
 impl ServerConfig {
@@ -86,6 +93,7 @@ impl ServerConfig {
             default_image: Image::standard(),
             limits: Limits::default(),
             link_route: false,
+            warm_pool: DEFAULT_WARM_POOL,
         }
     }
 
@@ -190,6 +198,8 @@ pub struct FileConfig {
     pub images: BTreeMap<String, FileImage>,
     /// Whether to advertise `linkUrl`.
     pub link_route: Option<bool>,
+    /// Ready sandboxes (with Python started) kept per image; 0 turns the pool off.
+    pub warm_pool: Option<usize>,
 }
 
 /// An image of the config file.
@@ -223,6 +233,9 @@ impl FileConfig {
         }
         if let Some(link) = self.link_route {
             config.link_route = link;
+        }
+        if let Some(size) = self.warm_pool {
+            config.warm_pool = size;
         }
         for (id, image) in self.images {
             let mut built = Image::named(&id);

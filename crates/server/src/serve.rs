@@ -262,6 +262,8 @@ pub struct ServeOptions {
     pub reap_interval: Option<Duration>,
     /// Request body cap in bytes.
     pub max_body: Option<usize>,
+    /// Ready sandboxes kept per image (0: no pool).
+    pub warm_pool: Option<usize>,
 }
 
 impl ServeOptions {
@@ -284,6 +286,9 @@ impl ServeOptions {
         }
         if let Some(max_body) = self.max_body {
             config.max_body = max_body;
+        }
+        if let Some(size) = self.warm_pool {
+            config.warm_pool = size;
         }
         if matches!(&config.auth, crate::config::AuthMode::Keys(keys) if keys.is_empty()) {
             return Err(ServerError::Config(format!(

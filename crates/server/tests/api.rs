@@ -684,3 +684,61 @@ async fn metrics_are_sane() {
     }
     h.server.shutdown().await;
 }
+
+/// How many processes in the session run the Python interpreter, seen from inside it.
+async fn pythons_running(h: &support::Harness, session: &str) -> usize {
+    let script = r"for p in /proc/[0-9]*; do tr '\0' ' ' < $p/cmdline 2>/dev/null; echo; done";
+    let reply = h
+        .tool(
+            "key-a",
+            session,
+            "shell",
+            json!({"command": script, "timeout_ms": 5000}),
+        )
+        .await;
+    let report: Value = serde_json::from_str(&reply.text()).unwrap();
+    let stdout = report["stdout"].as_str().unwrap();
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("/usr/bin/python3"))
+        .count()
+}
+
+#[tokio::test]
+async fn sessions_come_from_the_warm_pool_with_python_started() {
+    let mut config = config();
+    config.warm_pool = 1;
+    let h = start(config).await;
+    for _ in 0..3 {
+        let id = h.create_id("key-a").await;
+        assert_eq!(
+            pythons_running(&h, &id).await,
+            1,
+            "Python was started before create"
+        );
+        let run = h
+            .tool(
+                "key-a",
+                &id,
+                "run_code",
+                json!({"code": "x = 41\nx + 1", "language": "python"}),
+            )
+            .await;
+        assert!(run.text().contains("42"), "{}", run.text());
+        assert_eq!(
+            pythons_running(&h, &id).await,
+            1,
+            "the pooled kernel ran the code"
+        );
+    }
+
+    let mut config = support::config();
+    config.warm_pool = 0;
+    let h = start(config).await;
+    let id = h.create_id("key-a").await;
+    assert_eq!(
+        pythons_running(&h, &id).await,
+        0,
+        "without a pool, Python starts on first use"
+    );
+}
