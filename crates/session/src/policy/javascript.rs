@@ -83,18 +83,8 @@ fn call(node: &Node<'_>, code: &str, found: &mut Vec<Finding>) {
 /// The value of a string expression made only of literals: `'a'`, `` `a` ``, `'ev' + 'al'`.
 fn constant_string(node: &Node<'_>, code: &str) -> Option<String> {
     match node.kind() {
-        "string" => {
-            let mut cursor = node.walk();
-            let mut text = String::new();
-            for child in node.named_children(&mut cursor) {
-                match child.kind() {
-                    "string_fragment" => text.push_str(child.utf8_text(code.as_bytes()).ok()?),
-                    _ => return None,
-                }
-            }
-            Some(text)
-        }
-        "template_string" => {
+        // A template with a `${..}` substitution has a non-fragment child: not a constant.
+        "string" | "template_string" => {
             let mut cursor = node.walk();
             let mut text = String::new();
             for child in node.named_children(&mut cursor) {

@@ -414,6 +414,8 @@ mod tests {
                 "deny-dynamic-access",
             ),
             ("globalThis['ev' + 'al']('1')", "deny-call:eval"),
+            ("require(`child_process`)", "deny-import:child_process"),
+            ("globalThis[`ev` + `al`]('1')", "deny-call:eval"),
             ("process.binding('spawn_sync')", "deny-call:process.binding"),
             (
                 "process.mainModule.require('child_process')",
