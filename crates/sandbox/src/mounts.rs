@@ -23,6 +23,15 @@ fn ctx<T>(what: &str, path: &Path, r: std::io::Result<T>) -> Step<T> {
     r.map_err(|e| format!("{what} {}: {e}", path.display()))
 }
 
+/// Mounts a tmpfs labelled `label` on `dir` with `options` (size, inodes, mode).
+fn tmpfs(label: &str, dir: &Path, flags: libc::c_ulong, options: &str) -> Step<()> {
+    ctx(
+        &format!("mount {label} tmpfs on"),
+        dir,
+        mount(Some(label), dir, Some("tmpfs"), flags, Some(options)),
+    )
+}
+
 fn mkdir(path: &Path, mode: u32) -> Step<()> {
     ctx(
         "mkdir",
@@ -50,29 +59,19 @@ pub(crate) fn build(cfg: &InitConfig, owner: (u32, u32)) -> Step<()> {
 
     let stage = PathBuf::from(&cfg.stage);
     let size = cfg.disk_bytes.max(1 << 20);
-    ctx(
-        "mount scratch tmpfs on",
+    tmpfs(
+        "agb-scratch",
         &stage,
-        mount(
-            Some("agb-scratch"),
-            &stage,
-            Some("tmpfs"),
-            NOSUID | NODEV,
-            Some(&format!("size={size},mode=0755")),
-        ),
+        NOSUID | NODEV,
+        &format!("size={size},mode=0755"),
     )?;
     let root = stage.join("root");
     mkdir(&root, 0o755)?;
-    ctx(
-        "mount root tmpfs on",
+    tmpfs(
+        "agb-root",
         &root,
-        mount(
-            Some("agb-root"),
-            &root,
-            Some("tmpfs"),
-            NOSUID | NODEV,
-            Some("size=1m,nr_inodes=4096,mode=0755"),
-        ),
+        NOSUID | NODEV,
+        "size=1m,nr_inodes=4096,mode=0755",
     )?;
 
     let userxattr = if cfg.rootless { ",userxattr" } else { "" };
@@ -133,16 +132,11 @@ pub(crate) fn build(cfg: &InitConfig, owner: (u32, u32)) -> Step<()> {
     // /dev: a tiny tmpfs with the usual device nodes bound from the host.
     let dev = root.join("dev");
     mkdir(&dev, 0o755)?;
-    ctx(
-        "mount /dev tmpfs on",
+    tmpfs(
+        "agb-dev",
         &dev,
-        mount(
-            Some("agb-dev"),
-            &dev,
-            Some("tmpfs"),
-            NOSUID | NOEXEC,
-            Some("size=64k,nr_inodes=64,mode=0755"),
-        ),
+        NOSUID | NOEXEC,
+        "size=64k,nr_inodes=64,mode=0755",
     )?;
     for d in DEVICES {
         let node = dev.join(d);
