@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
 use crate::error::{Result, TransferError};
-use crate::remote::shell_quote;
+use agbcloud_session::shell_quote;
 
 /// Time limit of `sha256sum` in the sandbox (it reads the whole file).
 const REMOTE_HASH_TIMEOUT: Duration = Duration::from_secs(600);

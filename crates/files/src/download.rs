@@ -15,8 +15,8 @@ use tokio::io::AsyncWriteExt;
 use crate::checksum::{compare, hex, remote_sha256};
 use crate::error::{Result, TransferError};
 use crate::progress::Tracker;
-use crate::remote::shell_quote;
 use crate::report::Transferred;
+use agbcloud_session::shell_quote;
 
 /// Bytes per range read by default (512 KiB of base64 on the wire).
 pub(crate) const DEFAULT_RANGE: u64 = 384 * 1024;

@@ -42,8 +42,3 @@ impl IntoRemotePath for &String {
         self.as_str().into_remote_path()
     }
 }
-
-/// Quotes `text` for `sh` with single quotes.
-pub(crate) fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
-}

@@ -23,8 +23,8 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use crate::checksum::{compare, hex, remote_sha256};
 use crate::error::{Result, TransferError};
 use crate::progress::Tracker;
-use crate::remote::shell_quote;
 use crate::report::Transferred;
+use agbcloud_session::shell_quote;
 
 /// Bytes read from a text file per write (base64 makes 64 KiB of them, within one shell
 /// argument; as text, at most 49,152 characters: one `write_file` call).

@@ -146,3 +146,24 @@ impl<'s> IntoFuture for Exec<'s> {
         Box::pin(self.execute())
     }
 }
+
+/// Quotes `text` as one word for `sh`, in single quotes: `it's` becomes `'it'\''s'`.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod quote_tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quotes_are_one_word_for_sh() {
+        for text in ["plain", "it's", "a b", "$(rm -rf /)", "'", ""] {
+            let out = std::process::Command::new("sh")
+                .args(["-c", &format!("printf '%s' {}", shell_quote(text))])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+        }
+    }
+}

@@ -17,6 +17,7 @@ use agbcloud_wire::tools::fs::{
 };
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
+use crate::command::shell_quote;
 use crate::error::{Error, Result};
 use crate::session::Session;
 
@@ -364,9 +365,4 @@ impl<'s> FileSystem<'s> {
             }
         })
     }
-}
-
-/// Quotes `text` for `sh` with single quotes.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }

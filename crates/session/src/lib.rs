@@ -39,7 +39,7 @@ pub use agbcloud_wire::tools::metrics::Metrics;
 pub use cache::{CacheConfig, CacheKey, CacheMetrics, ResultCache};
 pub use client::{Agb, ClientOptions};
 pub use code::{Code, CodeEvent, CodeRun, IntoLanguage, RunCode};
-pub use command::{Command, CommandOutput, DEFAULT_COMMAND_TIMEOUT, Exec};
+pub use command::{Command, CommandOutput, DEFAULT_COMMAND_TIMEOUT, Exec, shell_quote};
 pub use error::{Error, RequestSent, Result};
 pub use fs::{FileSystem, IntoSandboxPath};
 pub use guard::SessionGuard;
